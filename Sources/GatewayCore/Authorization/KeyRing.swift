@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The keys tokens are verified with: fixed keys from configuration, plus a JWKS URL's
+/// keys, refreshed on a schedule and on an unknown `kid` (rate-limited), keeping the last
+/// good set when a refresh fails.
+package actor KeyRing {
+    private let fixedKeys: [VerificationKey]
+    private var fetchedKeys: [VerificationKey] = []
+    private let jwksURL: URL?
+    private let minimumRefreshInterval: Duration
+    private var lastRefreshAttempt: ContinuousClock.Instant?
+    private let logger: Logger
+
+    /// Creates a ring from fixed keys and an optional JWKS URL.
+    package init(
+        fixedKeys: [VerificationKey],
+        jwksURL: URL?,
+        minimumRefreshInterval: Duration,
+        logger: Logger
+    ) {
+        self.fixedKeys = fixedKeys
+        self.jwksURL = jwksURL
+        self.minimumRefreshInterval = minimumRefreshInterval
+        self.logger = logger
+    }
+
+    /// Loads the fixed keys that configuration names.
+    package static func fixedKeys(
+        from settings: AuthenticationSettings
+    ) async throws(KeyLoadingError)
+        -> [VerificationKey]
+    {
+        var keys: [VerificationKey] = []
+        if let secret = settings.hmacSecret { keys += await VerificationKey.hmac(secret: secret) }
+        for path in settings.publicKeyFiles {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw .unreadableFile(path) }
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            keys += try await VerificationKey.pem(pem, keyID: name)
+        }
+        if let path = settings.jwksFile {
+            guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
+            keys += try await VerificationKey.jwks(Array(data))
+        }
+        return keys
+    }
+
+    /// Whether a JWKS URL is configured.
+    package var refreshes: Bool { jwksURL != nil }
+
+    /// The keys that may verify a token with this header.
+    package func candidates(keyID: String?, algorithm: String) async -> [VerificationKey] {
+        let found = Self.select(from: fixedKeys + fetchedKeys, keyID: keyID, algorithm: algorithm)
+        if !found.isEmpty || keyID == nil || jwksURL == nil { return found }
+        // An unknown kid may be a key the identity provider just rotated in.
+        guard await refresh(force: false) else { return [] }
+        return Self.select(from: fixedKeys + fetchedKeys, keyID: keyID, algorithm: algorithm)
+    }
+
+    private static func select(from keys: [VerificationKey], keyID: String?, algorithm: String) -> [VerificationKey] {
+        if let keyID {
+            let byID = keys.filter { $0.keyID == keyID }
+            if !byID.isEmpty { return byID }
+            // An HMAC secret has no kid of its own; identity providers still send one.
+            return algorithm.hasPrefix("HS") ? keys.filter { $0.keyID == nil && $0.algorithms.contains(algorithm) } : []
+        }
+        let sameAlgorithm = keys.filter { $0.algorithms.contains(algorithm) }
+        return sameAlgorithm.isEmpty ? keys.filter { $0.keyID == nil } : sameAlgorithm
+    }
+
+    /// Fetches the JWKS URL; `force` ignores the rate limit. Returns whether keys changed hands.
+    @discardableResult
+    package func refresh(force: Bool) async -> Bool {
+        guard let jwksURL else { return false }
+        let now = ContinuousClock.now
+        if !force, let last = lastRefreshAttempt, now - last < minimumRefreshInterval { return false }
+        lastRefreshAttempt = now
+        do {
+            let body = try await Self.fetch(jwksURL)
+            let keys = try await VerificationKey.jwks(body)
+            fetchedKeys = keys
+            logger.info("jwks refreshed", metadata: ["jwks.keys": "\(keys.count)"])
+            return true
+        } catch {
+            logger.error(
+                "jwks refresh failed; keeping the last good key set",
+                metadata: ["error": "\(error)", "jwks.keys": "\(fetchedKeys.count)"]
+            )
+            return false
+        }
+    }
+
+    private static func fetch(_ url: URL) async throws -> [UInt8] {
+        switch url.scheme {
+        case "file":
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw KeyLoadingError.unreadableFile(url.path)
+            }
+            return Array(data)
+        case "http", "https":
+            var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 10)
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            let (data, response) = try await URLSession.shared.data(for: request)
+            guard let status = (response as? HTTPURLResponse)?.statusCode, status == 200 else {
+                let code = (response as? HTTPURLResponse)?.statusCode ?? 0
+                throw KeyLoadingError.fetchFailed(url: url.absoluteString, reason: "HTTP status \(code)")
+            }
+            return Array(data)
+        default:
+            throw KeyLoadingError.unsupportedURL(url.absoluteString)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// Every setting of the gateway, typed and with its default.
+///
+/// Built once by the executable from the command line, the environment and an optional
+/// file (`GATEWAY_CONFIG_FILE`); the README's configuration table mirrors this type.
+package struct GatewaySettings: Sendable {
+    /// Address to bind (`GATEWAY_HOST`, default `0.0.0.0`).
+    package var host = "0.0.0.0"
+    /// Port for Dapr, browsers and probes (`GATEWAY_PORT`, default 3000, Dapr's usual app port).
+    package var port = 3000
+    /// Dapr pub/sub component the subscriptions name (`GATEWAY_PUBSUB_NAME`, default `pubsub`).
+    package var pubsubName = "pubsub"
+    /// Topics and who may see them (`GATEWAY_TOPICS` selects; the file's `scope.topics` defines).
+    package var topics: [TopicRule] = TopicRule.learningPlatformDefaults()
+    /// Comment heartbeat interval (`GATEWAY_HEARTBEAT_SECONDS`, default 30).
+    package var heartbeatInterval: Duration = .seconds(30)
+    /// The `retry:` hint sent first on every stream (`GATEWAY_RETRY_MILLISECONDS`, default 3000).
+    package var retryHint: Duration = .milliseconds(3000)
+    /// Largest accepted CloudEvent body (`GATEWAY_MAX_EVENT_BYTES`, default 256 KiB).
+    package var maxEventBytes = 256 * 1024
+    /// Frames a subscriber may have queued before it is evicted (`GATEWAY_SUBSCRIBER_BUFFER`, default 1024).
+    package var subscriberBufferFrames = 1024
+    /// CloudEvent ids remembered per topic to drop Dapr redeliveries (`GATEWAY_DEDUP_WINDOW`, default 100000).
+    package var deduplicationWindow = 100_000
+    /// Time streams get to end after SIGTERM before the process exits (`GATEWAY_DRAIN_SECONDS`, default 10).
+    package var drainTimeout: Duration = .seconds(10)
+    /// Window over which `retry:` hints are spread on shutdown (`GATEWAY_RECONNECT_JITTER_SECONDS`, default 10).
+    package var reconnectJitterWindow: Duration = .seconds(10)
+    /// Dapr's app token (`APP_API_TOKEN`); when set, every `/dapr/*` request must carry it.
+    package var appAPIToken: String?
+    /// Development mode (`--dev`): generated HMAC secret, relaxed cookie `Secure`, sample commands.
+    package var devMode = false
+    /// How browser tokens are verified.
+    package var authentication = AuthenticationSettings()
+    /// Connection limits.
+    package var limits = ConnectionLimits()
+    /// How much history is kept for resuming streams.
+    package var replay = ReplaySettings()
+    /// Dapr bulk subscribe.
+    package var bulk = BulkSubscribeSettings()
+
+    /// The defaults.
+    package init() {}
+
+    /// The rule of a configured topic.
+    package func rule(for topic: String) -> TopicRule? {
+        topics.first { $0.topic == topic }
+    }
+}
+
+/// How browser JWTs are verified (design section 5).
+package struct AuthenticationSettings: Sendable {
+    /// HMAC secret for HS256/384/512 (`GATEWAY_JWT_HS256_SECRET`).
+    package var hmacSecret: String?
+    /// PEM files of public keys (RSA, EC or Ed25519) (`GATEWAY_JWT_PUBLIC_KEY_FILES`, comma separated).
+    package var publicKeyFiles: [String] = []
+    /// A JWKS document on disk (`GATEWAY_JWKS_FILE`).
+    package var jwksFile: String?
+    /// A JWKS URL, `https://`, `http://` or `file://` (`GATEWAY_JWKS_URL`).
+    package var jwksURL: String?
+    /// How often the JWKS URL is fetched again (`GATEWAY_JWKS_REFRESH_SECONDS`, default 300).
+    package var jwksRefreshInterval: Duration = .seconds(300)
+    /// Least time between refreshes caused by an unknown `kid` (`GATEWAY_JWKS_MIN_REFRESH_SECONDS`, default 30).
+    package var jwksMinimumRefreshInterval: Duration = .seconds(30)
+    /// Accepted algorithms (`GATEWAY_JWT_ALGORITHMS`); `none` is never accepted.
+    package var algorithms: [String] = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA",
+    ]
+    /// Required `iss` (`GATEWAY_JWT_ISSUER`).
+    package var issuer: String?
+    /// Required `aud` (`GATEWAY_JWT_AUDIENCE`).
+    package var audience: String?
+    /// Clock leeway for `exp`, `nbf`, `iat` (`GATEWAY_JWT_LEEWAY_SECONDS`, default 30).
+    package var leeway: Duration = .seconds(30)
+    /// Claim names.
+    package var claims = ClaimNames()
+    /// Whether `?access_token=` is accepted (`GATEWAY_ALLOW_QUERY_TOKEN`, default false).
+    package var allowQueryToken = false
+    /// Name of the session cookie (`GATEWAY_SESSION_COOKIE`, default `sse_session`).
+    package var sessionCookieName = "sse_session"
+
+    /// The defaults.
+    package init() {}
+
+    /// Whether any key source is configured.
+    package var hasKeySource: Bool {
+        hmacSecret != nil || !publicKeyFiles.isEmpty || jwksFile != nil || jwksURL != nil
+    }
+}
+
+/// Bounds on connections (denial-of-service limits).
+package struct ConnectionLimits: Sendable {
+    /// Concurrent streams one user (`sub`) may hold (`GATEWAY_MAX_STREAMS_PER_USER`, default 10).
+    package var streamsPerUser = 10
+    /// Concurrent streams the process holds (`GATEWAY_MAX_CONNECTIONS`, default 50000).
+    package var totalStreams = 50_000
+
+    /// The defaults.
+    package init() {}
+}
+
+/// Bounds of the replay log.
+package struct ReplaySettings: Sendable {
+    /// Events kept per topic (`GATEWAY_REPLAY_EVENTS`, default 10000).
+    package var eventsPerTopic = 10_000
+    /// Oldest event kept (`GATEWAY_REPLAY_SECONDS`, default 600).
+    package var maximumAge: Duration = .seconds(600)
+
+    /// The defaults.
+    package init() {}
+}
+
+/// Dapr bulk subscribe (design section 4).
+package struct BulkSubscribeSettings: Sendable {
+    /// Whether `/dapr/subscribe` announces bulk delivery (`GATEWAY_DAPR_BULK`, default false).
+    package var enabled = false
+    /// `maxMessagesCount` (`GATEWAY_DAPR_BULK_MAX_MESSAGES`, default 100).
+    package var maxMessagesCount = 100
+    /// `maxAwaitDurationMs` (`GATEWAY_DAPR_BULK_MAX_AWAIT_MS`, default 40).
+    package var maxAwaitDurationMilliseconds = 40
+
+    /// The defaults.
+    package init() {}
+}

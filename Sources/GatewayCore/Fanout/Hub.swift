@@ -1,0 +1,346 @@
+import NIOConcurrencyHelpers
+
+/// The fan-out hub: accepts events, keeps the replay logs, and hands each event's shared
+/// frame to the subscribers that may see it.
+///
+/// One lock guards the index, the logs and the duplicate windows; it is held only to
+/// update them and copy out candidates. Frames are handed over after it is released,
+/// and handing over never waits on a subscriber.
+package final class Hub: Sendable {
+    /// The topics the hub carries, in the order resume tokens refer to.
+    package let topics: [TopicRule]
+    private let configuration: Configuration
+    private let state: NIOLockedValueBox<State>
+
+    /// The bounds the hub works within.
+    package struct Configuration: Sendable {
+        /// Frames a subscriber may have queued.
+        package var subscriberCapacity = 1024
+        /// Replay log bounds, per topic.
+        package var replay = ReplaySettings()
+        /// Bytes of frames kept per topic.
+        package var replayBytesPerTopic = 64 * 1024 * 1024
+        /// CloudEvent ids remembered per topic.
+        package var deduplicationWindow = 100_000
+        /// Connection limits.
+        package var limits = ConnectionLimits()
+
+        /// The defaults.
+        package init() {}
+    }
+
+    private struct State {
+        var logs: [ReplayLog]
+        var recentIDs: [RecentEventIDs]
+        var indexes: [TopicIndex]
+        var subscribers: [UInt64: Subscriber] = [:]
+        var streamsPerUser: [String: Int] = [:]
+        var nextSubscriberID: UInt64 = 1
+        var draining = false
+        var emptyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID: UInt64 = 1
+    }
+
+    /// Creates a hub for `topics`.
+    package init(topics: [TopicRule], configuration: Configuration = Configuration()) {
+        self.topics = topics
+        self.configuration = configuration
+        let log = ReplayLog(
+            maximumEvents: configuration.replay.eventsPerTopic,
+            maximumBytes: configuration.replayBytesPerTopic,
+            maximumAge: configuration.replay.maximumAge
+        )
+        self.state = NIOLockedValueBox(
+            State(
+                logs: Array(repeating: log, count: topics.count),
+                recentIDs: Array(
+                    repeating: RecentEventIDs(capacity: configuration.deduplicationWindow),
+                    count: topics.count
+                ),
+                indexes: Array(repeating: TopicIndex(), count: topics.count)
+            )
+        )
+    }
+
+    /// The index of a carried topic.
+    package func topicIndex(of topic: String) -> Int? {
+        topics.firstIndex { $0.topic == topic }
+    }
+
+    // MARK: Ingest
+
+    /// Accepts one event on the topic at `topicIndex` and delivers it.
+    package func publish(
+        _ event: CloudEvent,
+        topicIndex: Int,
+        receivedAt: ContinuousClock.Instant = .now
+    ) -> PublishOutcome {
+        guard topicIndex >= 0, topicIndex < topics.count else { return .unknownTopic }
+        let facts = EventFacts(event: event, rule: topics[topicIndex])
+        let frame = EventFrame(event: event, topicIndex: topicIndex, facts: facts, receivedAt: receivedAt)
+        return publish(frame)
+    }
+
+    /// Accepts one encoded frame and delivers it.
+    package func publish(_ frame: EventFrame) -> PublishOutcome {
+        enum Admission {
+            case draining, duplicate
+            case accepted([Subscriber])
+        }
+        let admission = state.withLockedValue { state -> Admission in
+            guard !state.draining else { return .draining }
+            guard state.recentIDs[frame.topicIndex].insert(frame.eventID) else { return .duplicate }
+            state.logs[frame.topicIndex].append(frame)
+            return .accepted(state.indexes[frame.topicIndex].candidates(for: frame.facts))
+        }
+        switch admission {
+        case .draining: return .draining
+        case .duplicate: return .duplicate
+        case .accepted(let candidates):
+            var recipients = 0
+            for subscriber in candidates where subscriber.matches(frame) {
+                if subscriber.enqueue(frame) { recipients += 1 }
+            }
+            return .accepted(candidates: candidates.count, recipients: recipients)
+        }
+    }
+
+    // MARK: Streams
+
+    /// Whether a stream for `subject` would be admitted now (for answering with a status
+    /// before the response starts; `withSubscription` checks again).
+    package func admissionCheck(subject: String) throws(SubscriptionError) {
+        let verdict = state.withLockedValue { state in
+            Result { () throws(SubscriptionError) in
+                try Self.admit(subject: subject, state: state, limits: configuration.limits)
+            }
+        }
+        try verdict.get()
+    }
+
+    private static func admit(subject: String, state: State, limits: ConnectionLimits) throws(SubscriptionError) {
+        if state.draining { throw .shuttingDown }
+        if state.subscribers.count >= limits.totalStreams { throw .gatewayFull(limit: limits.totalStreams) }
+        if state.streamsPerUser[subject, default: 0] >= limits.streamsPerUser {
+            throw .tooManyStreams(limit: limits.streamsPerUser)
+        }
+    }
+
+    /// Runs `body` with a registered subscription; the subscription is removed when `body` returns.
+    ///
+    /// The replay from `resumeFrom` and the registration for live frames happen under one
+    /// lock, so the switch from replay to live has no gap and no duplicate.
+    package func withSubscription<Result: Sendable>(
+        scope: StreamScope,
+        resumeFrom token: ResumeRequest,
+        onEviction: @escaping @Sendable () -> Void = {},
+        _ body: (Subscription) async throws -> Result
+    ) async throws -> Result {
+        let subscription = try subscribe(scope: scope, resumeFrom: token, onEviction: onEviction)
+        defer { unsubscribe(subscription.subscriber) }
+        return try await body(subscription)
+    }
+
+    private func subscribe(
+        scope: StreamScope,
+        resumeFrom request: ResumeRequest,
+        onEviction: @escaping @Sendable () -> Void
+    ) throws(SubscriptionError) -> Subscription {
+        let registration = state.withLockedValue { state -> Result<Subscription, SubscriptionError> in
+            do throws(SubscriptionError) {
+                try Self.admit(subject: scope.principal.subject, state: state, limits: configuration.limits)
+            } catch {
+                return .failure(error)
+            }
+            let subscriber = Subscriber(
+                id: state.nextSubscriberID,
+                scope: scope,
+                topicCount: topics.count,
+                capacity: configuration.subscriberCapacity,
+                onEviction: onEviction
+            )
+            state.nextSubscriberID += 1
+            var replay: [EventFrame] = []
+            var positions: [Int: String] = [:]
+            var gap = false
+            let token: ResumeToken?
+            switch request {
+            case .none: token = nil
+            case .malformed:
+                token = nil
+                gap = true
+            case .token(let parsed): token = parsed
+            }
+            for access in scope.topics {
+                let log = state.logs[access.topicIndex]
+                let head = log.lastEventID ?? ""
+                positions[access.topicIndex] = head
+                guard let token, let position = token.positions[access.topicIndex] else { continue }
+                switch log.frames(after: position) {
+                case .gap: gap = true
+                case .frames(let frames): replay.append(contentsOf: frames.filter(subscriber.matches))
+                }
+            }
+            if gap { replay.removeAll() }
+            // The replay of several topics is ordered by arrival here; per-topic order holds.
+            if scope.topics.count > 1 { replay.sort { $0.receivedAt < $1.receivedAt } }
+            for access in scope.topics {
+                state.indexes[access.topicIndex].insert(subscriber, at: access.placement)
+            }
+            state.subscribers[subscriber.id] = subscriber
+            state.streamsPerUser[scope.principal.subject, default: 0] += 1
+            let start: ResumeToken
+            if gap || token == nil {
+                start = ResumeToken(positions: positions)
+            } else {
+                // Topics the old token did not carry start at the head.
+                var merged = positions
+                for (index, position) in token?.positions ?? [:] where merged[index] != nil { merged[index] = position }
+                start = ResumeToken(positions: merged)
+            }
+            return .success(Subscription(subscriber: subscriber, replay: replay, historyGap: gap, start: start))
+        }
+        return try registration.get()
+    }
+
+    private func unsubscribe(_ subscriber: Subscriber) {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            guard state.subscribers.removeValue(forKey: subscriber.id) != nil else { return [] }
+            for access in subscriber.scope.topics {
+                state.indexes[access.topicIndex].remove(subscriber.id, at: access.placement)
+            }
+            let subject = subscriber.scope.principal.subject
+            let remaining = state.streamsPerUser[subject, default: 1] - 1
+            state.streamsPerUser[subject] = remaining > 0 ? remaining : nil
+            guard state.subscribers.isEmpty else { return [] }
+            defer { state.emptyWaiters.removeAll() }
+            return Array(state.emptyWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Time and lifecycle
+
+    /// Open streams.
+    package var subscriberCount: Int { state.withLockedValue { $0.subscribers.count } }
+
+    /// Events kept in the replay log of a topic.
+    package func replayCount(topicIndex: Int) -> Int { state.withLockedValue { $0.logs[topicIndex].count } }
+
+    /// The events a fresh poll may see: every kept event of the topic.
+    package func keptFrames(topicIndex: Int) -> [EventFrame] {
+        state.withLockedValue { $0.logs[topicIndex].allFrames }
+    }
+
+    /// Whether the hub stopped taking streams and events.
+    package var isDraining: Bool { state.withLockedValue { $0.draining } }
+
+    /// Queues a heartbeat for every stream that had nothing queued since the last call.
+    package func heartbeat() {
+        for subscriber in allSubscribers() { subscriber.heartbeatIfIdle() }
+    }
+
+    /// Ends streams whose token expired, and trims the replay logs by age.
+    package func expire(now: Double, monotonicNow: ContinuousClock.Instant = .now) {
+        let subscribers = state.withLockedValue { state -> [Subscriber] in
+            for index in state.logs.indices { state.logs[index].trim(now: monotonicNow) }
+            return state.subscribers.values.filter { $0.expiresAt <= now }
+        }
+        for subscriber in subscribers { subscriber.close(.tokenExpired) }
+    }
+
+    /// Refuses new streams and events from now on and ends every open stream with `shutting_down`.
+    package func beginDrain() {
+        let subscribers = state.withLockedValue { state -> [Subscriber] in
+            state.draining = true
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.close(.shuttingDown) }
+    }
+
+    /// Returns once no stream is open (or the calling task is cancelled).
+    package func waitUntilEmpty() async {
+        let waiterID = state.withLockedValue { state -> UInt64 in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLockedValue { state -> Bool in
+                    if state.subscribers.isEmpty || Task.isCancelled { return true }
+                    state.emptyWaiters[waiterID] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLockedValue { $0.emptyWaiters.removeValue(forKey: waiterID) }
+            waiter?.resume()
+        }
+    }
+
+    private func allSubscribers() -> [Subscriber] {
+        state.withLockedValue { Array($0.subscribers.values) }
+    }
+}
+
+/// What became of a published event.
+package enum PublishOutcome: Sendable, Equatable {
+    /// Logged and handed to `recipients` of the `candidates` the index offered.
+    case accepted(candidates: Int, recipients: Int)
+    /// The id was seen recently on this topic; acknowledged, not delivered again.
+    case duplicate
+    /// The hub is draining; Dapr should retry (on another pod).
+    case draining
+    /// The hub does not carry the topic.
+    case unknownTopic
+}
+
+/// Where a stream asks to resume.
+package enum ResumeRequest: Sendable, Equatable {
+    /// A fresh stream.
+    case none
+    /// A `Last-Event-ID` this gateway cannot read.
+    case malformed
+    /// A valid token.
+    case token(ResumeToken)
+
+    /// Parses an optional untrusted `Last-Event-ID`.
+    package init(lastEventID: String?) {
+        guard let lastEventID, !lastEventID.isEmpty else {
+            self = .none
+            return
+        }
+        self = ResumeToken(parsing: lastEventID).map(ResumeRequest.token) ?? .malformed
+    }
+}
+
+/// A registered stream: its subscriber and what to write before live frames.
+package struct Subscription: Sendable {
+    /// The subscriber receiving live frames.
+    package let subscriber: Subscriber
+    /// Missed events to write first, oldest first, already checked against the scope.
+    package let replay: [EventFrame]
+    /// Whether the log no longer covered the resume position (write `event: reset`).
+    package let historyGap: Bool
+    /// The stream's position before the first frame it writes.
+    package let start: ResumeToken
+}
+
+/// Why a stream is not admitted.
+package enum SubscriptionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The gateway is draining (503).
+    case shuttingDown
+    /// The process holds its maximum of streams (503).
+    case gatewayFull(limit: Int)
+    /// The user holds their maximum of streams (429).
+    case tooManyStreams(limit: Int)
+
+    package var description: String {
+        switch self {
+        case .shuttingDown: "the gateway is shutting down; connect to another replica"
+        case .gatewayFull(let limit): "the gateway holds its maximum of \(limit) streams"
+        case .tooManyStreams(let limit): "this user already holds \(limit) streams"
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import DequeModule
+import NIOConcurrencyHelpers
+
+/// One open stream as the hub sees it: its scope and a bounded queue of frames.
+///
+/// Publishers only ever append (never wait); the stream's own task takes whatever is
+/// queued in one batch and writes it. A full queue evicts the subscriber: it is closed
+/// with `slow_consumer` and resumes from the replay log when it reconnects.
+package final class Subscriber: Sendable {
+    /// Unique within the process.
+    package let id: UInt64
+    /// What the stream may see.
+    package let scope: StreamScope
+    /// Access per topic index, for constant-time matching; `nil` where the stream has no access.
+    private let accessByTopic: [TopicAccess?]
+    /// When the stream's token expires, seconds since 1970.
+    package let expiresAt: Double
+    private let capacity: Int
+    private let onEviction: @Sendable () -> Void
+    private let state: NIOLockedValueBox<State>
+
+    private struct State {
+        var pending: Deque<EventFrame> = []
+        var heartbeatDue = false
+        var enqueuedSinceTick = false
+        var closeReason: CloseReason?
+        var closeTaken = false
+        var waiter: CheckedContinuation<Void, Never>?
+
+        var hasWork: Bool { !pending.isEmpty || heartbeatDue || (closeReason != nil && !closeTaken) }
+    }
+
+    init(
+        id: UInt64,
+        scope: StreamScope,
+        topicCount: Int,
+        capacity: Int,
+        onEviction: @escaping @Sendable () -> Void
+    ) {
+        self.id = id
+        self.scope = scope
+        var byTopic = [TopicAccess?](repeating: nil, count: topicCount)
+        for access in scope.topics where access.topicIndex < topicCount { byTopic[access.topicIndex] = access }
+        self.accessByTopic = byTopic
+        self.expiresAt = scope.principal.expiresAt
+        self.capacity = max(1, capacity)
+        self.onEviction = onEviction
+        self.state = NIOLockedValueBox(State())
+    }
+
+    /// Whether the stream may see the event.
+    package func matches(_ frame: EventFrame) -> Bool {
+        guard frame.topicIndex < accessByTopic.count, let access = accessByTopic[frame.topicIndex] else {
+            return false
+        }
+        return access.matches(frame.facts)
+    }
+
+    /// Queues a frame; evicts the subscriber when its queue is full. Never waits.
+    @discardableResult
+    package func enqueue(_ frame: EventFrame) -> Bool {
+        var evicted = false
+        let (accepted, waiter) = state.withLockedValue { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard state.closeReason == nil else { return (false, nil) }
+            if state.pending.count >= capacity {
+                // Everything dropped here is in the replay log; the client resumes from it.
+                state.pending.removeAll()
+                state.closeReason = .slowConsumer
+                evicted = true
+            } else {
+                state.pending.append(frame)
+                state.enqueuedSinceTick = true
+            }
+            defer { state.waiter = nil }
+            return (!evicted, state.waiter)
+        }
+        waiter?.resume()
+        if evicted { onEviction() }
+        return accepted
+    }
+
+    /// Asks for a heartbeat unless a frame was queued since the last tick.
+    package func heartbeatIfIdle() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            defer { state.enqueuedSinceTick = false }
+            guard !state.enqueuedSinceTick, state.closeReason == nil else { return nil }
+            state.heartbeatDue = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Ends the stream; the first reason wins. Queued frames are still written first.
+    package func close(_ reason: CloseReason) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            if state.closeReason == nil { state.closeReason = reason }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Why the stream was closed, once it was.
+    package var closeReason: CloseReason? {
+        state.withLockedValue { $0.closeReason }
+    }
+
+    /// Waits for work and takes all of it; `nil` once the close was taken.
+    ///
+    /// Only the stream's own task calls this. Cancelling that task closes the stream.
+    package func nextBatch() async -> SubscriberBatch? {
+        while true {
+            let taken = state.withLockedValue { state -> SubscriberBatch?? in
+                if state.closeTaken { return .some(nil) }
+                guard state.hasWork else { return nil }
+                let batch = SubscriberBatch(
+                    frames: Array(state.pending),
+                    heartbeat: state.heartbeatDue && state.pending.isEmpty,
+                    closeReason: state.closeReason
+                )
+                state.pending.removeAll(keepingCapacity: false)
+                state.heartbeatDue = false
+                if state.closeReason != nil { state.closeTaken = true }
+                return .some(batch)
+            }
+            if let taken { return taken }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = state.withLockedValue { state -> Bool in
+                        if state.hasWork || state.closeTaken || Task.isCancelled { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                self.close(.clientGone)
+            }
+        }
+    }
+}
+
+/// What a stream's task writes in one go.
+package struct SubscriberBatch: Sendable {
+    /// Frames, oldest first.
+    package var frames: [EventFrame]
+    /// Whether a heartbeat comment is due (only when there are no frames).
+    package var heartbeat: Bool
+    /// Set when this is the last batch.
+    package var closeReason: CloseReason?
+}

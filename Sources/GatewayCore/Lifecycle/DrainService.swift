@@ -1,0 +1,48 @@
+import Logging
+import ServiceLifecycle
+
+/// Drains the gateway on SIGTERM, before the HTTP server stops (design section 6).
+///
+/// It is the last service of the group, so it is told to shut down first: readiness
+/// fails and new streams and deliveries are refused at once, open streams are ended with
+/// `shutting_down`, and it returns when they are gone or `timeout` passed. Only then
+/// does the group stop the server.
+package struct DrainService: Service {
+    private let hub: Hub
+    private let timeout: Duration
+    private let logger: Logger
+
+    /// Creates the service.
+    package init(hub: Hub, timeout: Duration, logger: Logger) {
+        self.hub = hub
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        // Returns when graceful shutdown starts; throws only when the group is cancelled.
+        try await gracefulShutdown()
+        let open = hub.subscriberCount
+        logger.notice("draining", metadata: ["streams.open": "\(open)", "drain.timeout": "\(timeout)"])
+        hub.beginDrain()
+        let timeout = self.timeout
+        let hub = self.hub
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await hub.waitUntilEmpty()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        logger.notice(
+            drained ? "drained" : "drain timed out",
+            metadata: ["streams.open": "\(hub.subscriberCount)"]
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+
+/// Turns one stream's frames into bytes, keeping the stream's resume position so every
+/// frame's `id:` says where the stream stands on each of its topics.
+package struct StreamEncoder: Sendable {
+    private var entries: [String]
+    private let slotByTopic: [Int: Int]
+
+    /// Starts at `start` (the position before the first frame).
+    package init(start: ResumeToken) {
+        let sorted = start.positions.sorted { $0.key < $1.key }
+        self.entries = sorted.map { ResumeToken.entry(topicIndex: $0.key, eventID: $0.value) }
+        var slots: [Int: Int] = [:]
+        for (slot, position) in sorted.enumerated() { slots[position.key] = slot }
+        self.slotByTopic = slots
+    }
+
+    /// The current resume token.
+    package var token: String { entries.joined(separator: ";") }
+
+    /// The first frames: the `retry:` hint, `event: ready`, and `event: reset` after a history gap.
+    package func writeOpening(
+        retryMilliseconds: Int64,
+        readyData: String,
+        historyGap: Bool,
+        into buffer: inout ByteBuffer
+    ) {
+        let id = token
+        buffer.writeString("retry: \(retryMilliseconds)\n")
+        // `id` was built from validated, escaped event ids; `ready`/`reset` are constants.
+        try? EventStreamFormat.writeEvent(id: id, name: "ready", data: readyData, into: &buffer)
+        if historyGap {
+            try? EventStreamFormat.writeEvent(
+                id: id,
+                name: "reset",
+                data: #"{"reason":"history_gap"}"#,
+                into: &buffer
+            )
+        }
+    }
+
+    /// One event frame; advances the position on the frame's topic.
+    package mutating func write(_ frame: EventFrame, into buffer: inout ByteBuffer) {
+        if let slot = slotByTopic[frame.topicIndex] { entries[slot] = frame.position }
+        buffer.writeStaticString("id: ")
+        if entries.count == 1 {
+            buffer.writeString(entries[0])
+        } else {
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { buffer.writeInteger(UInt8(ascii: ";")) }
+                buffer.writeString(entry)
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        var body = frame.body
+        buffer.writeBuffer(&body)
+    }
+
+    /// The heartbeat comment.
+    package func writeHeartbeat(into buffer: inout ByteBuffer) {
+        buffer.writeString(EventStreamFormat.heartbeat)
+    }
+
+    /// The last frames of a stream the gateway ends on purpose: an optional `retry:` and `event: error`.
+    package func writeClose(_ reason: CloseReason, retryMilliseconds: Int64?, into buffer: inout ByteBuffer) {
+        guard reason.isAnnounced else { return }
+        if let retryMilliseconds { EventStreamFormat.writeRetry(milliseconds: retryMilliseconds, into: &buffer) }
+        let data = JSONText.object([
+            "code": JSONText.quoted(reason.rawValue), "message": JSONText.quoted(reason.message),
+        ])
+        try? EventStreamFormat.writeEvent(id: nil, name: "error", data: data, into: &buffer)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GatewayCore
+import Hummingbird
+import Logging
+
+/// The sidecar's side of the gateway: subscription discovery and event delivery
+/// (design sections 2 and 4, dapr-contract.md).
+struct DaprRoutes: Sendable {
+    let settings: GatewaySettings
+    let hub: Hub
+
+    func register(on router: Router<GatewayRequestContext>) {
+        let dapr = router.group("dapr")
+        if let token = settings.appAPIToken {
+            dapr.add(middleware: AppTokenMiddleware(token: token))
+        }
+        dapr.get("subscribe") { _, _ in self.subscriptions() }
+        dapr.post("topics/{topic}") { request, context in try await self.deliver(request, context: context) }
+    }
+
+    /// One subscription per topic; types exactly as daprd parses them (numbers are numbers).
+    func subscriptions() -> Response {
+        let entries = settings.topics.map { rule in
+            var members: [(String, String)] = [
+                ("pubsubname", JSONText.quoted(settings.pubsubName)),
+                ("topic", JSONText.quoted(rule.topic)),
+                ("route", JSONText.quoted("/dapr/topics/" + rule.topic)),
+            ]
+            if settings.bulk.enabled {
+                members.append(
+                    (
+                        "bulkSubscribe",
+                        "{\"enabled\":true,\"maxMessagesCount\":\(settings.bulk.maxMessagesCount),"
+                            + "\"maxAwaitDurationMs\":\(settings.bulk.maxAwaitDurationMilliseconds)}"
+                    )
+                )
+            }
+            return "{" + members.map { JSONText.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        }
+        return Self.json("[" + entries.joined(separator: ",") + "]")
+    }
+
+    func deliver(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let receivedAt = ContinuousClock.now
+        let topic = context.parameters.get("topic") ?? ""
+        var logger = context.logger
+        logger[metadataKey: "event.topic"] = "\(topic)"
+        if let traceparent = request.headers[.traceparent] { logger[metadataKey: "trace.parent"] = "\(traceparent)" }
+        guard let topicIndex = hub.topicIndex(of: topic) else {
+            logger.warning("delivery for an unknown topic")
+            throw Problem(
+                .notFound,
+                code: "unknown_topic",
+                detail: "the topic '\(topic)' is not carried by this gateway"
+            )
+        }
+        let limit = settings.maxEventBytes * (settings.bulk.enabled ? max(1, settings.bulk.maxMessagesCount) : 1)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            logger.warning("dropping poison event", metadata: ["error": "\(CloudEventError.tooLarge(limit: limit))"])
+            return Self.status("DROP")
+        }
+        let bytes = body.readableBytesView
+        if let bulk = try? JSONDecoder().decode(BulkDelivery.self, from: Data(bytes)), bulk.entries != nil {
+            return deliverBulk(bulk, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger)
+        }
+        let event: CloudEvent
+        do {
+            event = try CloudEvent(decoding: bytes, maximumBytes: settings.maxEventBytes)
+        } catch {
+            logger.warning("dropping poison event", metadata: ["error": "\(error)"])
+            return Self.status("DROP")
+        }
+        return Self.status(publish(event, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger))
+    }
+
+    private func publish(
+        _ event: CloudEvent,
+        topicIndex: Int,
+        receivedAt: ContinuousClock.Instant,
+        logger: Logger
+    ) -> String {
+        switch hub.publish(event, topicIndex: topicIndex, receivedAt: receivedAt) {
+        case .accepted(_, let recipients):
+            logger.debug("event delivered", metadata: ["event.id": "\(event.id)", "event.recipients": "\(recipients)"])
+            return "SUCCESS"
+        case .duplicate:
+            logger.debug("duplicate event acknowledged", metadata: ["event.id": "\(event.id)"])
+            return "SUCCESS"
+        case .draining:
+            return "RETRY"
+        case .unknownTopic:
+            return "DROP"
+        }
+    }
+
+    private func deliverBulk(
+        _ bulk: BulkDelivery,
+        topicIndex: Int,
+        receivedAt: ContinuousClock.Instant,
+        logger: Logger
+    ) -> Response {
+        var statuses: [String] = []
+        for entry in bulk.entries ?? [] {
+            let status: String
+            if let event = entry.event {
+                do {
+                    let parsed = try CloudEvent(envelope: event)
+                    let size = JSONText.encode(event).utf8.count
+                    if size > settings.maxEventBytes { throw CloudEventError.tooLarge(limit: settings.maxEventBytes) }
+                    status = publish(parsed, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger)
+                } catch {
+                    logger.warning(
+                        "dropping poison event",
+                        metadata: ["error": "\(error)", "bulk.entry": "\(entry.entryId ?? "")"]
+                    )
+                    status = "DROP"
+                }
+            } else {
+                logger.warning("dropping poison event", metadata: ["error": "bulk entry without event"])
+                status = "DROP"
+            }
+            statuses.append(
+                JSONText.object(["entryId": JSONText.quoted(entry.entryId ?? ""), "status": JSONText.quoted(status)])
+            )
+        }
+        return Self.json("{\"statuses\":[" + statuses.joined(separator: ",") + "]}")
+    }
+
+    private struct BulkDelivery: Decodable {
+        struct Entry: Decodable {
+            var entryId: String?
+            var event: JSONValue?
+        }
+        var entries: [Entry]?
+    }
+
+    static func status(_ status: String) -> Response {
+        json("{\"status\":\"\(status)\"}")
+    }
+
+    static func json(_ text: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}

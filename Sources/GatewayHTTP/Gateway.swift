@@ -1,0 +1,68 @@
+import Foundation
+import GatewayCore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The whole gateway, wired from settings: the hub, the routes, the HTTP server and its
+/// services.
+package struct Gateway: Sendable {
+    /// The fan-out hub.
+    package let hub: Hub
+    /// The HTTP application (runs the heartbeat and key refresh services with the server).
+    package let application: Application<RouterResponder<GatewayRequestContext>>
+    /// The drain, run after the application in the outer service group.
+    package let drain: DrainService
+    private let logger: Logger
+
+    /// Builds the gateway; throws when keys cannot be loaded.
+    package init(settings: GatewaySettings, logger: Logger) async throws {
+        var hubConfiguration = Hub.Configuration()
+        hubConfiguration.subscriberCapacity = settings.subscriberBufferFrames
+        hubConfiguration.replay = settings.replay
+        hubConfiguration.deduplicationWindow = settings.deduplicationWindow
+        hubConfiguration.limits = settings.limits
+        let hub = Hub(topics: settings.topics, configuration: hubConfiguration)
+        let keyRing = KeyRing(
+            fixedKeys: try await KeyRing.fixedKeys(from: settings.authentication),
+            jwksURL: settings.authentication.jwksURL.flatMap(URL.init(string:)),
+            minimumRefreshInterval: settings.authentication.jwksMinimumRefreshInterval,
+            logger: logger
+        )
+        let verifier = TokenVerifier(settings: settings.authentication, keyRing: keyRing, rules: settings.topics)
+        let authenticator = Authenticator(settings: settings.authentication, verifier: verifier)
+
+        let router = Router(context: GatewayRequestContext.self)
+        DaprRoutes(settings: settings, hub: hub).register(on: router)
+        StreamRoutes(settings: settings, hub: hub, authenticator: authenticator).register(on: router)
+        SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
+        HealthRoutes(hub: hub).register(on: router)
+
+        var application = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sse-gateway"),
+            logger: logger
+        )
+        application.addServices(
+            HeartbeatService(hub: hub, interval: settings.heartbeatInterval),
+            KeyRefreshService(keyRing: keyRing, interval: settings.authentication.jwksRefreshInterval)
+        )
+        self.hub = hub
+        self.application = application
+        self.drain = DrainService(hub: hub, timeout: settings.drainTimeout, logger: logger)
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains and exits within the drain time.
+    package func run(drainTimeout: Duration) async throws {
+        // Services shut down in reverse order: the drain first, then the server.
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: application), .init(service: drain)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // A hard bound: whatever still runs after the drain window is cancelled.
+        configuration.maximumGracefulShutdownDuration = drainTimeout + .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}

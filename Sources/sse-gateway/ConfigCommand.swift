@@ -1,0 +1,98 @@
+import ArgumentParser
+import GatewayCore
+
+/// `sse-gateway config`: print the effective settings, secrets redacted.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the effective settings (secrets redacted), as the serve command would use them.",
+        discussion: """
+            Examples:
+              sse-gateway config --json
+              GATEWAY_PORT=8080 sse-gateway config --json --config gateway.yaml
+            """
+    )
+
+    @Flag(help: "Print one JSON object (the default and only format).")
+    var json = false
+
+    @OptionGroup var options: SettingsOptions
+
+    func run() async throws {
+        let settings = try await SettingsLoader.load(options)
+        print(EffectiveSettings(settings).json)
+    }
+}
+
+/// The settings as one JSON object, for operators and the deployment tests.
+struct EffectiveSettings {
+    let settings: GatewaySettings
+
+    init(_ settings: GatewaySettings) {
+        self.settings = settings
+    }
+
+    var json: String {
+        func q(_ text: String) -> String { JSONText.quoted(text) }
+        func optional(_ text: String?) -> String { text.map(q) ?? "null" }
+        func redacted(_ text: String?) -> String { text == nil ? "null" : q("<redacted>") }
+        func seconds(_ duration: Duration) -> String {
+            let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return value == value.rounded() ? String(Int64(value)) : String(value)
+        }
+        let auth = settings.authentication
+        let rules = settings.topics.map { rule in
+            JSONText.object([
+                "topic": q(rule.topic),
+                "scope": "["
+                    + rule.scope.map {
+                        JSONText.object(["field": q($0.field), "grantedBy": JSONText.array($0.grantedBy)])
+                    }.joined(separator: ",") + "]",
+                "seeAllRoles": JSONText.array(rule.seeAllRoles),
+                "audienceField": optional(rule.audienceField),
+            ])
+        }
+        return JSONText.object([
+            "port": String(settings.port),
+            "host": q(settings.host),
+            "pubsubName": q(settings.pubsubName),
+            "topics": JSONText.array(settings.topics.map(\.topic)),
+            "topicRules": "[" + rules.joined(separator: ",") + "]",
+            "heartbeatSeconds": seconds(settings.heartbeatInterval),
+            "retryMilliseconds": String(settings.retryHint.components.seconds * 1000),
+            "drainSeconds": seconds(settings.drainTimeout),
+            "reconnectJitterSeconds": seconds(settings.reconnectJitterWindow),
+            "maxEventBytes": String(settings.maxEventBytes),
+            "subscriberBuffer": String(settings.subscriberBufferFrames),
+            "dedupWindow": String(settings.deduplicationWindow),
+            "appApiToken": redacted(settings.appAPIToken),
+            "maxStreamsPerUser": String(settings.limits.streamsPerUser),
+            "maxConnections": String(settings.limits.totalStreams),
+            "replayEvents": String(settings.replay.eventsPerTopic),
+            "replaySeconds": seconds(settings.replay.maximumAge),
+            "daprBulk": String(settings.bulk.enabled),
+            "jwt": JSONText.object([
+                "hs256Secret": redacted(auth.hmacSecret),
+                "publicKeyFiles": JSONText.array(auth.publicKeyFiles),
+                "jwksFile": optional(auth.jwksFile),
+                "jwksUrl": optional(auth.jwksURL),
+                "algorithms": JSONText.array(auth.algorithms),
+                "issuer": optional(auth.issuer),
+                "audience": optional(auth.audience),
+                "leewaySeconds": seconds(auth.leeway),
+                "allowQueryToken": String(auth.allowQueryToken),
+                "sessionCookie": q(auth.sessionCookieName),
+            ]),
+            "paths": JSONText.object([
+                "subscribe": q("/dapr/subscribe"),
+                "deliveryPrefix": q("/dapr/topics/"),
+                "stream": q("/events/stream"),
+                "poll": q("/events/poll"),
+                "session": q("/events/session"),
+                "health": q("/healthz"),
+                "ready": q("/readyz"),
+                "metrics": q("/metrics"),
+            ]),
+        ])
+    }
+}

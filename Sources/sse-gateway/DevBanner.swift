@@ -1,0 +1,48 @@
+import Foundation
+import GatewayCore
+
+/// What dev mode prints: where the gateway is, a token, and commands to paste.
+struct DevBanner {
+    let settings: GatewaySettings
+
+    func print() async throws {
+        guard let secret = settings.authentication.hmacSecret else { return }
+        let minter = await TokenMinter(secret: secret)
+        let student = try await minter.token(
+            subject: "s-1",
+            roles: ["student"],
+            lifetime: .seconds(8 * 3600),
+            claimNames: settings.authentication.claims
+        )
+        let admin = try await minter.token(
+            subject: "admin-1",
+            roles: ["admin"],
+            lifetime: .seconds(8 * 3600),
+            claimNames: settings.authentication.claims
+        )
+        let host = settings.host == "0.0.0.0" ? "localhost" : settings.host
+        let base = "http://\(host):\(settings.port)"
+        let event =
+            #"{"specversion":"1.0","id":"demo-1","source":"dev","type":"progress.updated","datacontenttype":"application/json","data":{"studentId":"s-1","score":92}}"#
+        let text = """
+
+            sse-gateway is running in dev mode at \(base)
+            (HS256 secret for this session: set GATEWAY_JWT_HS256_SECRET to keep tokens across restarts)
+
+            Student token (sub s-1):  \(student)
+            Admin token:              \(admin)
+
+            Open a stream as the student:
+              curl -N -H 'Authorization: Bearer \(student)' '\(base)/events/stream?topics=student.progress,system.notifications'
+
+            Publish a CloudEvent the way daprd delivers it:
+              curl -X POST -H 'Content-Type: application/cloudevents+json' \\
+                --data '\(event)' \(base)/dapr/topics/student.progress
+
+            Mint more tokens:
+              GATEWAY_JWT_HS256_SECRET=\(secret) swift run sse-gateway token --sub i-1 --roles instructor --student-ids s-1,s-2
+
+            """
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

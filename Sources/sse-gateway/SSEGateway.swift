@@ -1,0 +1,37 @@
+import ArgumentParser
+
+/// The `sse-gateway` command: serve (default), token, config.
+@main
+struct SSEGateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sse-gateway",
+        abstract: "A Server-Sent Events gateway for Dapr pub/sub, with per-user JWT scopes.",
+        discussion: """
+            Examples:
+              sse-gateway serve --dev                       run on embedded defaults with a generated secret
+              sse-gateway serve --config gateway.yaml       run with settings from a file (and the environment)
+              sse-gateway token --sub s-1 --roles student   mint a development token
+              sse-gateway config --json                     print the effective settings (secrets redacted)
+            """,
+        subcommands: [ServeCommand.self, TokenCommand.self, ConfigCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}
+
+/// Options every subcommand that reads settings shares.
+struct SettingsOptions: ParsableArguments {
+    @Option(name: .long, help: "A YAML or JSON settings file (also GATEWAY_CONFIG_FILE).")
+    var config: String?
+
+    @Option(name: .long, help: "Port to listen on (also GATEWAY_PORT; default 3000).")
+    var port: Int?
+
+    @Option(name: .long, help: "Address to bind (also GATEWAY_HOST; default 0.0.0.0).")
+    var host: String?
+
+    @Flag(
+        name: .long,
+        help: "Development mode: generated HS256 secret, sample tokens and curl commands, relaxed cookie."
+    )
+    var dev = false
+}

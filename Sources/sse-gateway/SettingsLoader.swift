@@ -1,0 +1,184 @@
+import Configuration
+import Foundation
+import GatewayCore
+import SystemPackage
+
+/// Builds the typed settings tree once, from the command line, then the environment, then
+/// the optional settings file. Each key below is documented in the README's table.
+enum SettingsLoader {
+    /// Keys whose values are never printed.
+    static let secretVariables: Set<String> = ["GATEWAY_JWT_HS256_SECRET", "APP_API_TOKEN"]
+
+    static func load(_ options: SettingsOptions) async throws -> GatewaySettings {
+        var arguments: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let port = options.port { arguments["gateway.port"] = .init(.int(port), isSecret: false) }
+        if let host = options.host { arguments["gateway.host"] = .init(.string(host), isSecret: false) }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "arguments", values: arguments),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(secretVariables)),
+        ]
+        let environment = ProcessInfo.processInfo.environment
+        if let path = options.config ?? environment["GATEWAY_CONFIG_FILE"], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else { throw SettingsError.missingFile(path) }
+            do {
+                if path.hasSuffix(".json") {
+                    providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
+                } else {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+                }
+            } catch {
+                throw SettingsError.unreadableFile(path, "\(error)")
+            }
+        }
+        return try settings(from: ConfigReader(providers: providers), dev: options.dev)
+    }
+
+    static func settings(from config: ConfigReader, dev: Bool) throws -> GatewaySettings {
+        var settings = GatewaySettings()
+        settings.devMode = dev
+        settings.host = config.string(forKey: "gateway.host", default: settings.host)
+        settings.port = config.int(forKey: "gateway.port", default: settings.port)
+        settings.pubsubName = config.string(forKey: "gateway.pubsubName", default: settings.pubsubName)
+        settings.heartbeatInterval = .seconds(config.double(forKey: "gateway.heartbeatSeconds", default: 30))
+        settings.retryHint = .milliseconds(config.int(forKey: "gateway.retryMilliseconds", default: 3000))
+        settings.maxEventBytes = config.int(forKey: "gateway.maxEventBytes", default: settings.maxEventBytes)
+        settings.subscriberBufferFrames = config.int(
+            forKey: "gateway.subscriberBuffer",
+            default: settings.subscriberBufferFrames
+        )
+        settings.deduplicationWindow = config.int(forKey: "gateway.dedupWindow", default: settings.deduplicationWindow)
+        settings.drainTimeout = .seconds(config.double(forKey: "gateway.drainSeconds", default: 10))
+        settings.reconnectJitterWindow = .seconds(config.double(forKey: "gateway.reconnectJitterSeconds", default: 10))
+        settings.appAPIToken = config.string(forKey: "app.apiToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+
+        var auth = settings.authentication
+        auth.hmacSecret = config.string(forKey: "gateway.jwt.hs256Secret", isSecret: true).flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        auth.publicKeyFiles = config.stringArray(forKey: "gateway.jwt.publicKeyFiles", default: [])
+        auth.jwksFile = config.string(forKey: "gateway.jwksFile")
+        auth.jwksURL = config.string(forKey: "gateway.jwksUrl")
+        auth.jwksRefreshInterval = .seconds(config.double(forKey: "gateway.jwksRefreshSeconds", default: 300))
+        auth.jwksMinimumRefreshInterval = .seconds(config.double(forKey: "gateway.jwksMinRefreshSeconds", default: 30))
+        auth.algorithms = config.stringArray(forKey: "gateway.jwt.algorithms", default: auth.algorithms)
+        auth.issuer = config.string(forKey: "gateway.jwt.issuer")
+        auth.audience = config.string(forKey: "gateway.jwt.audience")
+        auth.leeway = .seconds(config.int(forKey: "gateway.jwt.leewaySeconds", default: 30))
+        auth.claims.subject = config.string(forKey: "gateway.jwt.claimSubject", default: auth.claims.subject)
+        auth.claims.roles = config.string(forKey: "gateway.jwt.claimRoles", default: auth.claims.roles)
+        auth.claims.studentIDs = config.string(forKey: "gateway.jwt.claimStudentIds", default: auth.claims.studentIDs)
+        auth.claims.courseIDs = config.string(forKey: "gateway.jwt.claimCourseIds", default: auth.claims.courseIDs)
+        auth.allowQueryToken = config.bool(forKey: "gateway.allowQueryToken", default: false)
+        auth.sessionCookieName = config.string(forKey: "gateway.sessionCookie", default: auth.sessionCookieName)
+        settings.authentication = auth
+
+        settings.limits.streamsPerUser = config.int(
+            forKey: "gateway.maxStreamsPerUser",
+            default: settings.limits.streamsPerUser
+        )
+        settings.limits.totalStreams = config.int(
+            forKey: "gateway.maxConnections",
+            default: settings.limits.totalStreams
+        )
+        settings.replay.eventsPerTopic = config.int(
+            forKey: "gateway.replayEvents",
+            default: settings.replay.eventsPerTopic
+        )
+        settings.replay.maximumAge = .seconds(config.double(forKey: "gateway.replaySeconds", default: 600))
+        settings.bulk.enabled = config.bool(forKey: "gateway.dapr.bulk", default: false)
+        settings.bulk.maxMessagesCount = config.int(
+            forKey: "gateway.dapr.bulkMaxMessages",
+            default: settings.bulk.maxMessagesCount
+        )
+        settings.bulk.maxAwaitDurationMilliseconds = config.int(
+            forKey: "gateway.dapr.bulkMaxAwaitMs",
+            default: settings.bulk.maxAwaitDurationMilliseconds
+        )
+        settings.topics = try topicRules(from: config, claims: auth.claims)
+        try validate(settings)
+        return settings
+    }
+
+    /// The carried topics (`gateway.topics`) and their rules: built-in defaults for the
+    /// learning platform's topics, overridden or added by `topicRules.<topic>.*` in the file.
+    static func topicRules(from config: ConfigReader, claims: ClaimNames) throws -> [TopicRule] {
+        let defaults = TopicRule.learningPlatformDefaults(claims: claims)
+        let names = config.stringArray(forKey: "gateway.topics", default: defaults.map(\.topic))
+        return try names.map { name in
+            let prefix = ["topicRules", name]
+            let configured = config.stringArray(forKey: ConfigKey(prefix + ["scope"]))
+            var rule: TopicRule
+            if let fields = configured {
+                rule = TopicRule(
+                    topic: name,
+                    scope: fields.map { field in
+                        ScopeField(
+                            field: field,
+                            grantedBy: config.stringArray(
+                                forKey: ConfigKey(prefix + ["grantedBy", field]),
+                                default: []
+                            )
+                        )
+                    }
+                )
+            } else if let builtIn = defaults.first(where: { $0.topic == name }) {
+                rule = builtIn
+            } else if config.bool(forKey: ConfigKey(prefix + ["everyone"]), default: false) {
+                rule = TopicRule(topic: name)
+            } else {
+                throw SettingsError.topicWithoutRule(name)
+            }
+            if let roles = config.stringArray(forKey: ConfigKey(prefix + ["seeAllRoles"])) { rule.seeAllRoles = roles }
+            if let field = config.string(forKey: ConfigKey(prefix + ["audienceField"])) { rule.audienceField = field }
+            return rule
+        }
+    }
+
+    static func validate(_ settings: GatewaySettings) throws {
+        guard (0...65535).contains(settings.port) else { throw SettingsError.invalid("gateway.port", "0...65535") }
+        guard settings.heartbeatInterval > .zero else { throw SettingsError.invalid("gateway.heartbeatSeconds", "> 0") }
+        guard settings.maxEventBytes > 0 else { throw SettingsError.invalid("gateway.maxEventBytes", "> 0") }
+        guard settings.subscriberBufferFrames > 0 else {
+            throw SettingsError.invalid("gateway.subscriberBuffer", "> 0")
+        }
+        guard settings.limits.streamsPerUser > 0, settings.limits.totalStreams > 0 else {
+            throw SettingsError.invalid("gateway.maxStreamsPerUser / gateway.maxConnections", "> 0")
+        }
+        guard !settings.topics.isEmpty else { throw SettingsError.invalid("gateway.topics", "at least one topic") }
+        for rule in settings.topics {
+            let allowed = rule.topic.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)
+            }
+            guard !rule.topic.isEmpty, allowed, rule.topic.unicodeScalars.allSatisfy(\.isASCII) else {
+                throw SettingsError.invalid("gateway.topics", "names of ASCII letters, digits, '.', '_' or '-'")
+            }
+        }
+        if Set(settings.topics.map(\.topic)).count != settings.topics.count {
+            throw SettingsError.invalid("gateway.topics", "no topic twice")
+        }
+        for algorithm in settings.authentication.algorithms where algorithm.lowercased() == "none" {
+            throw SettingsError.invalid("gateway.jwt.algorithms", "never 'none'")
+        }
+    }
+}
+
+/// Why the settings cannot be used; the process exits with this message.
+enum SettingsError: Error, CustomStringConvertible {
+    case missingFile(String)
+    case unreadableFile(String, String)
+    case topicWithoutRule(String)
+    case invalid(String, String)
+    case noKeySource
+
+    var description: String {
+        switch self {
+        case .missingFile(let path): "the settings file '\(path)' does not exist"
+        case .unreadableFile(let path, let reason): "the settings file '\(path)' cannot be read: \(reason)"
+        case .topicWithoutRule(let topic):
+            "the topic '\(topic)' has no scope rule: set topicRules.\(topic).scope (and grantedBy) in the settings file, or topicRules.\(topic).everyone: true"
+        case .invalid(let key, let expected): "the setting \(key) is invalid: expected \(expected)"
+        case .noKeySource:
+            "no token key is configured: set GATEWAY_JWT_HS256_SECRET, GATEWAY_JWT_PUBLIC_KEY_FILES, GATEWAY_JWKS_FILE or GATEWAY_JWKS_URL (or run with --dev)"
+        }
+    }
+}

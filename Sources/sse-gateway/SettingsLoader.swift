@@ -156,6 +156,10 @@ enum SettingsLoader {
         if Set(settings.topics.map(\.topic)).count != settings.topics.count {
             throw SettingsError.invalid("gateway.topics", "no topic twice")
         }
+        if let secret = settings.authentication.hmacSecret, secret.utf8.count < 32 {
+            // Shorter HMAC keys are guessable; jwt-kit also refuses them in debug builds.
+            throw SettingsError.invalid("gateway.jwt.hs256Secret (GATEWAY_JWT_HS256_SECRET)", "at least 32 bytes")
+        }
         for algorithm in settings.authentication.algorithms where algorithm.lowercased() == "none" {
             throw SettingsError.invalid("gateway.jwt.algorithms", "never 'none'")
         }

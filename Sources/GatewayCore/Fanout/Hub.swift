@@ -214,7 +214,7 @@ package final class Hub: Sendable {
             state.streamsPerUser[subject] = remaining > 0 ? remaining : nil
             guard state.subscribers.isEmpty else { return [] }
             defer { state.emptyWaiters.removeAll() }
-            return Array(state.emptyWaiters.values)
+            return state.emptyWaiters.values.copiedToArray
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -253,7 +253,7 @@ package final class Hub: Sendable {
     package func beginDrain() {
         let subscribers = state.withLockedValue { state -> [Subscriber] in
             state.draining = true
-            return Array(state.subscribers.values)
+            return state.subscribers.values.copiedToArray
         }
         for subscriber in subscribers { subscriber.close(.shuttingDown) }
     }
@@ -280,7 +280,7 @@ package final class Hub: Sendable {
     }
 
     private func allSubscribers() -> [Subscriber] {
-        state.withLockedValue { Array($0.subscribers.values) }
+        state.withLockedValue { $0.subscribers.values.copiedToArray }
     }
 }
 

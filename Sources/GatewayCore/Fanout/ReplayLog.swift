@@ -60,15 +60,15 @@ package struct ReplayLog: Sendable {
     /// The events after `eventID`; an empty id means "from the first event ever".
     package func frames(after eventID: String) -> Lookup {
         if eventID.isEmpty {
-            return hasTrimmed ? .gap : .frames(Array(entries))
+            return hasTrimmed ? .gap : .frames(entries.copiedToArray)
         }
         guard let sequence = sequenceByID[eventID] else { return .gap }
         let offset = Int(sequence - firstSequence) + 1
-        return .frames(Array(entries[offset...]))
+        return .frames(entries[offset...].copiedToArray)
     }
 
     /// Every kept event, oldest first.
-    package var allFrames: [EventFrame] { Array(entries) }
+    package var allFrames: [EventFrame] { entries.copiedToArray }
 
     private mutating func dropOldest() {
         guard let oldest = entries.popFirst() else { return }

@@ -115,7 +115,7 @@ package final class Subscriber: Sendable {
                 if state.closeTaken { return .some(nil) }
                 guard state.hasWork else { return nil }
                 let batch = SubscriberBatch(
-                    frames: Array(state.pending),
+                    frames: state.pending.copiedToArray,
                     heartbeat: state.heartbeatDue && state.pending.isEmpty,
                     closeReason: state.closeReason
                 )

@@ -34,7 +34,7 @@ struct TopicIndex: Sendable {
         }
         switch lists.count {
         case 0: return []
-        case 1: return Array(lists[0].values)
+        case 1: return lists[0].values.copiedToArray
         default:
             var seen = Set<UInt64>()
             var result: [Subscriber] = []

@@ -1,0 +1,222 @@
+import Foundation
+import GatewayCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GatewayHTTP
+
+@Suite struct DaprRoutesTests {
+    @Test func subscribeAnnouncesOneSubscriptionPerTopicWithItsDeliveryRoute() async throws {
+        try await TestGateway.run { gateway in
+            let response = try await gateway.get("/dapr/subscribe")
+            #expect(response.status == .ok)
+            let list = try #require(
+                try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+            )
+            #expect(list.count == 3)
+            #expect(
+                list.map { $0["topic"] as? String } == ["student.progress", "learning.events", "system.notifications"]
+            )
+            for entry in list {
+                #expect(entry["pubsubname"] as? String == "pubsub")
+                #expect(entry["route"] as? String == "/dapr/topics/" + (entry["topic"] as? String ?? ""))
+                #expect(entry["bulkSubscribe"] == nil)
+            }
+        }
+    }
+
+    @Test func subscribeAnnouncesBulkSettingsAsNumbersWhenEnabled() async throws {
+        try await TestGateway.run({
+            $0.bulk.enabled = true
+            $0.bulk.maxMessagesCount = 50
+            $0.bulk.maxAwaitDurationMilliseconds = 25
+        }) { gateway in
+            let response = try await gateway.get("/dapr/subscribe")
+            let text = String(buffer: response.body)
+            #expect(text.contains(#""bulkSubscribe":{"enabled":true,"maxMessagesCount":50,"maxAwaitDurationMs":25}"#))
+        }
+    }
+
+    @Test func aDeliveredEventReachesAConnectedStreamWithinASecond() async throws {
+        try await TestGateway.run { gateway in
+            let token = try await gateway.token("s-1", roles: ["student"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            let started = ContinuousClock.now
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                id: "evt-1",
+                type: "progress.updated",
+                data: #"{"studentId":"s-1","score":92}"#
+            )
+            #expect(reply.status == 200)
+            #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            let event = try #require(await stream.nextEvent(timeout: .seconds(1)))
+            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(event.event == "student.progress")
+            #expect(event.id == "0:evt-1")
+            let envelope = try #require(jsonObject(event.data))
+            #expect(envelope["id"] as? String == "evt-1")
+            #expect(envelope["topic"] as? String == "student.progress")
+            #expect(envelope["type"] as? String == "progress.updated")
+            #expect(envelope["source"] as? String == "test")
+            #expect(envelope["time"] as? String == "2026-12-02T08:00:00Z")
+            let data = try #require(envelope["data"] as? [String: Any])
+            #expect(data["studentId"] as? String == "s-1")
+            #expect(data["score"] as? Int == 92)
+            #expect(!event.data.contains("\n"))
+            stream.close()
+        }
+    }
+
+    @Test func aPlainJSONEnvelopeAndAStringDataObjectAreAccepted() async throws {
+        try await TestGateway.run { gateway in
+            let token = try await gateway.token("s-1", roles: ["student"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            let body =
+                #"{"specversion":"1.0","id":"evt-s","source":"curl","type":"com.dapr.event.sent","data":"{\"studentId\":\"s-1\",\"score\":3}"}"#
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: body,
+                contentType: "application/json"
+            )
+            #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            let event = try #require(await stream.nextEvent(timeout: .seconds(2)))
+            let data = try #require(jsonObject(event.data)?["data"] as? [String: Any])
+            #expect(data["score"] as? Int == 3)
+            stream.close()
+        }
+    }
+
+    @Test(arguments: [
+        "not json at all",
+        "[1,2,3]",
+        #"{"id":"x","source":"s","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","source":"s","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","id":"x","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","id":"x","source":"s","data":{}}"#,
+        #"{"specversion":"1.0","id":"","source":"s","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","id":7,"source":"s","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","id":"a\r\nevent: injected","source":"s","type":"t","data":{}}"#,
+        #"{"specversion":"1.0","id":"x","source":"s","type":"t\ndata: injected","data":{}}"#,
+        #"{"specversion":"0.3","id":"x","source":"s","type":"t","data":{}}"#,
+    ])
+    func aPoisonEventIsDropped(body: String) async throws {
+        try await TestGateway.run { gateway in
+            let reply = try await gateway.deliver(topic: "student.progress", body: body)
+            #expect(reply.status == 200)
+            #expect(reply.body == #"{"status":"DROP"}"#)
+            #expect(gateway.hub.replayCount(topicIndex: 0) == 0)
+        }
+    }
+
+    @Test func anEventOverTheSizeLimitIsDropped() async throws {
+        try await TestGateway.run({ $0.maxEventBytes = 1024 }) { gateway in
+            let padding = String(repeating: "x", count: 2000)
+            let reply = try await gateway.deliver(topic: "student.progress", id: "big", data: #"{"pad":"\#(padding)"}"#)
+            #expect(reply.body == #"{"status":"DROP"}"#)
+            let small = try await gateway.deliver(topic: "student.progress", id: "small", data: #"{"pad":"x"}"#)
+            #expect(small.body == #"{"status":"SUCCESS"}"#)
+        }
+    }
+
+    @Test func anUnknownTopicIsNotFound() async throws {
+        try await TestGateway.run { gateway in
+            let reply = try await gateway.deliver(topic: "billing.invoices", id: "x", data: "{}")
+            #expect(reply.status == 404)
+        }
+    }
+
+    @Test func aRedeliveredEventIsAcknowledgedButDeliveredOnce() async throws {
+        try await TestGateway.run { gateway in
+            let token = try await gateway.token("s-1", roles: ["student"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            for _ in 0..<3 {
+                let reply = try await gateway.deliver(
+                    topic: "student.progress",
+                    id: "same",
+                    data: #"{"studentId":"s-1"}"#
+                )
+                #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            }
+            try await gateway.deliver(topic: "student.progress", id: "next", data: #"{"studentId":"s-1"}"#)
+            let events = await stream.events(count: 3, timeout: .seconds(2))
+            #expect(events.compactMap { jsonObject($0.data)?["id"] as? String } == ["same", "next"])
+            stream.close()
+        }
+    }
+
+    @Test func withAnAppTokenEveryDaprRouteRequiresIt() async throws {
+        try await TestGateway.run({ $0.appAPIToken = "sidecar-secret" }) { gateway in
+            let event = #"{"specversion":"1.0","id":"a","source":"s","type":"t","data":{}}"#
+            let missing = try await gateway.deliver(topic: "student.progress", body: event)
+            #expect(missing.status == 401)
+            let wrong = try await gateway.deliver(
+                topic: "student.progress",
+                body: event,
+                headers: [("dapr-api-token", "sidecar-secreT")]
+            )
+            #expect(wrong.status == 401)
+            let right = try await gateway.deliver(
+                topic: "student.progress",
+                body: event,
+                headers: [("dapr-api-token", "sidecar-secret")]
+            )
+            #expect(right.status == 200)
+            #expect(right.body == #"{"status":"SUCCESS"}"#)
+            let subscribe = try await gateway.get("/dapr/subscribe")
+            #expect(subscribe.status == .unauthorized)
+            let allowed = try await gateway.get(
+                "/dapr/subscribe",
+                headers: [.init("dapr-api-token")!: "sidecar-secret"]
+            )
+            #expect(allowed.status == .ok)
+            // Health probes from daprd carry no token and must still pass.
+            #expect(try await gateway.get("/healthz").status == .ok)
+        }
+    }
+
+    @Test func aBulkDeliveryGetsOneStatusPerEntry() async throws {
+        try await TestGateway.run({ $0.bulk.enabled = true }) { gateway in
+            let token = try await gateway.token("admin", roles: ["admin"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            let body = """
+                {"id":"b1","pubsubname":"pubsub","topic":"student.progress","type":"com.dapr.event.sent.bulk","metadata":{},
+                 "entries":[
+                  {"entryId":"0","event":{"specversion":"1.0","id":"e1","source":"s","type":"t","data":{"studentId":"s-1"}},"contentType":"application/cloudevents+json","metadata":{}},
+                  {"entryId":"1","event":{"specversion":"1.0","source":"s","type":"t","data":{}},"contentType":"application/cloudevents+json","metadata":{}},
+                  {"entryId":"2","event":{"specversion":"1.0","id":"e2","source":"s","type":"t","data":{"studentId":"s-2"}},"contentType":"application/cloudevents+json","metadata":{}}
+                 ]}
+                """
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: body,
+                contentType: "application/json"
+            )
+            #expect(reply.status == 200)
+            let statuses = try #require(jsonObject(reply.body)?["statuses"] as? [[String: String]])
+            #expect(
+                statuses == [
+                    ["entryId": "0", "status": "SUCCESS"],
+                    ["entryId": "1", "status": "DROP"],
+                    ["entryId": "2", "status": "SUCCESS"],
+                ]
+            )
+            let events = await stream.events(count: 2, timeout: .seconds(2))
+            #expect(events.compactMap { jsonObject($0.data)?["id"] as? String } == ["e1", "e2"])
+            stream.close()
+        }
+    }
+
+    @Test func deliveriesAreRetriedWhileDraining() async throws {
+        try await TestGateway.run { gateway in
+            gateway.hub.beginDrain()
+            let reply = try await gateway.deliver(topic: "student.progress", id: "late", data: "{}")
+            #expect(reply.status == 200)
+            #expect(reply.body == #"{"status":"RETRY"}"#)
+            #expect(try await gateway.get("/readyz").status == .serviceUnavailable)
+            #expect(try await gateway.get("/healthz").status == .ok)
+        }
+    }
+}

@@ -20,10 +20,12 @@ import Testing
     }
 
     @Test func rejectedTokensSayWhatWasWrongWithoutEchoingTheToken() async throws {
-        try await TestGateway.run({
-            $0.authentication.issuer = "https://idp.test"
-            $0.authentication.leeway = .zero
-        }) { gateway in
+        try await TestGateway.run(
+            settings: TestGateway.settings {
+                $0.authentication.issuer = "https://idp.test"
+                $0.authentication.leeway = .zero
+            }
+        ) { gateway in
             let secret = try #require(gateway.settings.authentication.hmacSecret)
             let minter = await TokenMinter(secret: secret)
             let cases: [(String, String)] = [
@@ -101,7 +103,7 @@ import Testing
     }
 
     @Test func theGlobalConnectionCapRefusesWith503() async throws {
-        try await TestGateway.run({ $0.limits.totalStreams = 2 }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.limits.totalStreams = 2 }) { gateway in
             let first = try await gateway.readyStream(token: try await gateway.token("a", roles: ["student"]))
             let second = try await gateway.readyStream(token: try await gateway.token("b", roles: ["student"]))
             let third = try await gateway.stream(token: try await gateway.token("c", roles: ["student"]))
@@ -148,7 +150,8 @@ import Testing
             let refused = try await gateway.stream(token: nil, query: "access_token=\(token)")
             #expect(refused.status == 401)
         }
-        try await TestGateway.run({ $0.authentication.allowQueryToken = true }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.authentication.allowQueryToken = true }) {
+            gateway in
             let token = try await gateway.token("s-1", roles: ["student"])
             let accepted = try await gateway.stream(token: nil, query: "access_token=\(token)")
             #expect(accepted.status == 200)

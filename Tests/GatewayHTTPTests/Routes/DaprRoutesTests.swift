@@ -28,11 +28,13 @@ import Testing
     }
 
     @Test func subscribeAnnouncesBulkSettingsAsNumbersWhenEnabled() async throws {
-        try await TestGateway.run({
-            $0.bulk.enabled = true
-            $0.bulk.maxMessagesCount = 50
-            $0.bulk.maxAwaitDurationMilliseconds = 25
-        }) { gateway in
+        try await TestGateway.run(
+            settings: TestGateway.settings {
+                $0.bulk.enabled = true
+                $0.bulk.maxMessagesCount = 50
+                $0.bulk.maxAwaitDurationMilliseconds = 25
+            }
+        ) { gateway in
             let response = try await gateway.get("/dapr/subscribe")
             let text = String(buffer: response.body)
             #expect(text.contains(#""bulkSubscribe":{"enabled":true,"maxMessagesCount":50,"maxAwaitDurationMs":25}"#))
@@ -112,7 +114,7 @@ import Testing
     }
 
     @Test func anEventOverTheSizeLimitIsDropped() async throws {
-        try await TestGateway.run({ $0.maxEventBytes = 1024 }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.maxEventBytes = 1024 }) { gateway in
             let padding = String(repeating: "x", count: 2000)
             let reply = try await gateway.deliver(topic: "student.progress", id: "big", data: #"{"pad":"\#(padding)"}"#)
             #expect(reply.body == #"{"status":"DROP"}"#)
@@ -148,7 +150,7 @@ import Testing
     }
 
     @Test func withAnAppTokenEveryDaprRouteRequiresIt() async throws {
-        try await TestGateway.run({ $0.appAPIToken = "sidecar-secret" }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.appAPIToken = "sidecar-secret" }) { gateway in
             let event = #"{"specversion":"1.0","id":"a","source":"s","type":"t","data":{}}"#
             let missing = try await gateway.deliver(topic: "student.progress", body: event)
             #expect(missing.status == 401)
@@ -178,7 +180,7 @@ import Testing
     }
 
     @Test func aBulkDeliveryGetsOneStatusPerEntry() async throws {
-        try await TestGateway.run({ $0.bulk.enabled = true }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.bulk.enabled = true }) { gateway in
             let token = try await gateway.token("admin", roles: ["admin"])
             let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
             let body = """

@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func aMalformedOrTooOldResumePositionStartsWithAReset() async throws {
-        try await TestGateway.run({ $0.replay.eventsPerTopic = 3 }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.replay.eventsPerTopic = 3 }) { gateway in
             let token = try await gateway.token("s-1", roles: ["student"])
             let malformed = try await gateway.readyStream(token: token, headers: [("Last-Event-ID", "garbage;;%zz")])
             let reset = try #require(await malformed.nextEvent())
@@ -128,7 +128,8 @@ import Testing
     }
 
     @Test func drainingEndsStreamsWithShuttingDownAndSpreadRetryHints() async throws {
-        try await TestGateway.run({ $0.reconnectJitterWindow = .seconds(30) }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.reconnectJitterWindow = .seconds(30) }) {
+            gateway in
             let token = try await gateway.token("s-1", roles: ["student"])
             var streams: [SSEClient] = []
             for _ in 0..<5 { streams.append(try await gateway.readyStream(token: token)) }
@@ -149,7 +150,7 @@ import Testing
     }
 
     @Test func aStreamEndsWithTokenExpiredAtTheTokensExpiry() async throws {
-        try await TestGateway.run({ $0.authentication.leeway = .zero }) { gateway in
+        try await TestGateway.run(settings: TestGateway.settings { $0.authentication.leeway = .zero }) { gateway in
             let token = try await gateway.token("s-1", roles: ["student"], lifetime: .seconds(2))
             let stream = try await gateway.readyStream(token: token)
             let event = try #require(await stream.nextEvent(timeout: .seconds(5)))

@@ -27,10 +27,9 @@ struct TestGateway {
     }
 
     static func run<Result: Sendable>(
-        _ adjust: (inout GatewaySettings) -> Void = { _ in },
+        settings: GatewaySettings = settings(),
         _ test: @Sendable (TestGateway) async throws -> Result
     ) async throws -> Result {
-        let settings = settings(adjust)
         var logger = Logger(label: "test-gateway")
         logger.logLevel = .warning
         let gateway = try await Gateway(settings: settings, logger: logger)

@@ -14,10 +14,14 @@ package struct VerificationKey: Sendable {
     package let collection: JWTKeyCollection
 
     /// HMAC keys for HS256/384/512 from one shared secret.
+    ///
+    /// An algorithm is offered only when the secret is at least as long as its hash
+    /// (RFC 7518 section 3.2): a 32-byte secret verifies HS256 only.
     package static func hmac(secret: String) async -> [VerificationKey] {
         let key = HMACKey(from: secret)
         var keys: [VerificationKey] = []
-        for (name, digest) in [("HS256", DigestAlgorithm.sha256), ("HS384", .sha384), ("HS512", .sha512)] {
+        let candidates = [("HS256", DigestAlgorithm.sha256, 32), ("HS384", .sha384, 48), ("HS512", .sha512, 64)]
+        for (name, digest, minimumBytes) in candidates where secret.utf8.count >= minimumBytes {
             let collection = JWTKeyCollection()
             await collection.add(hmac: key, digestAlgorithm: digest)
             keys.append(VerificationKey(keyID: nil, algorithms: [name], collection: collection))

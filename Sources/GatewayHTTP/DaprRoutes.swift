@@ -26,6 +26,9 @@ struct DaprRoutes: Sendable {
                 ("topic", JSONText.quoted(rule.topic)),
                 ("route", JSONText.quoted("/dapr/topics/" + rule.topic)),
             ]
+            if let deadLetter = settings.deadLetterTopic {
+                members.append(("deadLetterTopic", JSONText.quoted(deadLetter)))
+            }
             if settings.bulk.enabled {
                 members.append(
                     (

@@ -56,6 +56,7 @@ struct EffectiveSettings {
             "port": String(settings.port),
             "host": q(settings.host),
             "pubsubName": q(settings.pubsubName),
+            "deadLetterTopic": optional(settings.deadLetterTopic),
             "topics": JSONText.array(settings.topics.map(\.topic)),
             "topicRules": "[" + rules.joined(separator: ",") + "]",
             "heartbeatSeconds": seconds(settings.heartbeatInterval),

@@ -39,6 +39,8 @@ enum SettingsLoader {
         settings.host = config.string(forKey: "gateway.host", default: settings.host)
         settings.port = config.int(forKey: "gateway.port", default: settings.port)
         settings.pubsubName = config.string(forKey: "gateway.pubsubName", default: settings.pubsubName)
+        let deadLetter = config.string(forKey: "gateway.deadLetterTopic", default: settings.deadLetterTopic ?? "")
+        settings.deadLetterTopic = deadLetter.isEmpty ? nil : deadLetter
         settings.heartbeatInterval = .seconds(config.double(forKey: "gateway.heartbeatSeconds", default: 30))
         settings.retryHint = .milliseconds(config.int(forKey: "gateway.retryMilliseconds", default: 3000))
         settings.maxEventBytes = config.int(forKey: "gateway.maxEventBytes", default: settings.maxEventBytes)
@@ -52,7 +54,7 @@ enum SettingsLoader {
         settings.appAPIToken = config.string(forKey: "app.apiToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
 
         var auth = settings.authentication
-        auth.hmacSecret = config.string(forKey: "gateway.jwt.hs256Secret", isSecret: true).flatMap {
+        auth.hmacSecret = config.string(forKey: "gateway.jwt.hs256.secret", isSecret: true).flatMap {
             $0.isEmpty ? nil : $0
         }
         auth.publicKeyFiles = config.stringArray(forKey: "gateway.jwt.publicKeyFiles", default: [])
@@ -158,7 +160,7 @@ enum SettingsLoader {
         }
         if let secret = settings.authentication.hmacSecret, secret.utf8.count < 32 {
             // Shorter HMAC keys are guessable; jwt-kit also refuses them in debug builds.
-            throw SettingsError.invalid("gateway.jwt.hs256Secret (GATEWAY_JWT_HS256_SECRET)", "at least 32 bytes")
+            throw SettingsError.invalid("gateway.jwt.hs256.secret (GATEWAY_JWT_HS256_SECRET)", "at least 32 bytes")
         }
         for algorithm in settings.authentication.algorithms where algorithm.lowercased() == "none" {
             throw SettingsError.invalid("gateway.jwt.algorithms", "never 'none'")

@@ -9,6 +9,9 @@ package struct GatewaySettings: Sendable {
     package var port = 3000
     /// Dapr pub/sub component the subscriptions name (`GATEWAY_PUBSUB_NAME`, default `pubsub`).
     package var pubsubName = "pubsub"
+    /// Where Dapr sends events the gateway answers `DROP` (`GATEWAY_DEAD_LETTER_TOPIC`,
+    /// default `sse-gateway.deadletter`; empty disables).
+    package var deadLetterTopic: String? = "sse-gateway.deadletter"
     /// Topics and who may see them (`GATEWAY_TOPICS` selects; the file's `scope.topics` defines).
     package var topics: [TopicRule] = TopicRule.learningPlatformDefaults()
     /// Comment heartbeat interval (`GATEWAY_HEARTBEAT_SECONDS`, default 30).

@@ -128,8 +128,8 @@ extension Subscriber {
         let hub = Hub(topics: Fixtures.rules, configuration: configuration)
         let evictions = Counter()
         let scope = try Fixtures.scope(Fixtures.principal("s-1"), topics: ["student.progress"])
-        try await hub.withSubscription(scope: scope, resumeFrom: .none, onEviction: { evictions.increment() }) {
-            subscription in
+        let onEviction: @Sendable () -> Void = { evictions.increment() }
+        try await hub.withSubscription(scope: scope, resumeFrom: .none, onEviction: onEviction) { subscription in
             for index in 0..<10 { _ = hub.publish(Fixtures.progress("e\(index)", student: "s-1"), topicIndex: 0) }
             #expect(subscription.subscriber.closeReason == .slowConsumer)
             let batch = try #require(await subscription.subscriber.nextBatch())

@@ -23,6 +23,7 @@ import Testing
                 #expect(entry["pubsubname"] as? String == "pubsub")
                 #expect(entry["route"] as? String == "/dapr/topics/" + (entry["topic"] as? String ?? ""))
                 #expect(entry["bulkSubscribe"] == nil)
+                #expect(entry["deadLetterTopic"] as? String == "sse-gateway.deadletter")
             }
         }
     }

@@ -1,0 +1,315 @@
+"""The manifests agree with the settings the gateway binary really uses.
+
+`gateway_config` is `$SSE_GATEWAY_BIN config --json`, run with the environment the
+ConfigMap, Secret example and Deployment give the container. A default that changes in
+the code without the manifests following makes these tests fail.
+"""
+
+from __future__ import annotations
+
+import re
+
+import manifests as m
+
+HEADROOM_SECONDS = 5  # process exit, last log lines, kubelet bookkeeping
+
+
+def annotations(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["metadata"]["annotations"]
+
+
+def pod_labels(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def graceful_shutdown_seconds(deployment: dict) -> int:
+    return int(annotations(deployment)["dapr.io/graceful-shutdown-seconds"])
+
+
+# --------------------------------------------------------------------------- port
+
+
+def test_container_listens_on_the_gateway_port(container, gateway_config):
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports.get("http") == gateway_config["port"], (
+        f"containerPort {ports.get('http')} != the gateway's port {gateway_config['port']}"
+    )
+
+
+def test_dapr_app_port_is_the_gateway_port(deployment, gateway_config):
+    assert annotations(deployment)["dapr.io/app-port"] == str(gateway_config["port"])
+
+
+def test_service_targets_the_gateway_port(assembled, deployment, container, gateway_config):
+    service = m.the(assembled, "Service", "sse-gateway")
+    assert m.selector_matches(service["spec"]["selector"], pod_labels(deployment))
+    (http,) = [p for p in service["spec"]["ports"] if p["name"] == "http"]
+    assert m.resolve_container_port(container, http["targetPort"]) == gateway_config["port"]
+
+
+def test_dockerfile_exposes_the_gateway_port(gateway_config):
+    exposed = [arguments for keyword, arguments in m.dockerfile_instructions() if keyword == "EXPOSE"]
+    assert exposed == [str(gateway_config["port"])], f"EXPOSE {exposed}"
+
+
+# --------------------------------------------------------------------------- probes, app health
+
+
+def test_liveness_and_startup_probes_use_the_health_path(container, gateway_config):
+    for probe in ("livenessProbe", "startupProbe"):
+        if probe not in container and probe == "startupProbe":
+            continue
+        http = container[probe]["httpGet"]
+        assert http["path"] == gateway_config["paths"]["health"], probe
+        assert m.resolve_container_port(container, http["port"]) == gateway_config["port"], probe
+
+
+def test_readiness_probe_uses_the_ready_path(container, gateway_config):
+    http = container["readinessProbe"]["httpGet"]
+    assert http["path"] == gateway_config["paths"]["ready"]
+    assert m.resolve_container_port(container, http["port"]) == gateway_config["port"]
+
+
+def test_dapr_app_health_check_uses_liveness_never_readiness(deployment, gateway_config):
+    notes = annotations(deployment)
+    assert notes["dapr.io/enable-app-health-check"] == "true"
+    assert notes["dapr.io/app-health-check-path"] == gateway_config["paths"]["health"]
+    assert notes["dapr.io/app-health-check-path"] != gateway_config["paths"]["ready"], (
+        "daprd stops all subscriptions while its health check fails: /readyz would unsubscribe a draining pod"
+    )
+
+
+def test_dockerfile_healthcheck_uses_the_health_path_and_port(gateway_config):
+    (healthcheck,) = [a for k, a in m.dockerfile_instructions() if k == "HEALTHCHECK"]
+    assert gateway_config["paths"]["health"] in healthcheck
+    assert f":-{gateway_config['port']}}}" in healthcheck or f":{gateway_config['port']}/" in healthcheck
+
+
+# --------------------------------------------------------------------------- Dapr wiring
+
+
+def test_dapr_annotations_of_an_http_subscriber(deployment, container, secret_examples):
+    notes = annotations(deployment)
+    assert notes["dapr.io/enabled"] == "true"
+    assert notes["dapr.io/app-id"] == m.APP_ID
+    assert notes["dapr.io/app-protocol"] == "http"
+    for key in ("cpu-request", "cpu-limit", "memory-request", "memory-limit"):
+        value = notes.get(f"dapr.io/sidecar-{key}")
+        assert value and m.is_quantity(value), f"dapr.io/sidecar-{key} = {value!r}"
+    # The app token: daprd reads key "token" of the named Secret; the gateway must get the same.
+    secret_name = notes["dapr.io/app-token-secret"]
+    (variable,) = [e for e in container["env"] if e["name"] == "APP_API_TOKEN"]
+    assert variable["valueFrom"]["secretKeyRef"] == {"name": secret_name, "key": "token"}
+    secrets = {s["metadata"]["name"]: s for s in m.find(secret_examples, "Secret")}
+    assert "token" in secrets[secret_name]["stringData"]
+
+
+def test_pubsub_component_name_is_the_gateways(gateway_config):
+    component = m.the(m.load_documents(m.COMPONENTS / "pubsub.yaml"), "Component")
+    assert component["metadata"]["name"] == gateway_config["pubsubName"]
+    (kafka,) = m.kafka_alternative()
+    assert kafka["metadata"]["name"] == gateway_config["pubsubName"]
+    local = m.the(m.load_documents(m.COMPONENTS / "local" / "pubsub.yaml"), "Component")
+    assert local["metadata"]["name"] == gateway_config["pubsubName"]
+
+
+def test_resiliency_targets_the_gateways_pubsub(gateway_config):
+    for path in (m.COMPONENTS / "resiliency.yaml", m.COMPONENTS / "local" / "resiliency.yaml"):
+        document = m.the(m.load_documents(path), "Resiliency")
+        assert gateway_config["pubsubName"] in document["spec"]["targets"]["components"], path.name
+
+
+def test_declarative_subscriptions_match_dapr_subscribe(gateway_config):
+    documents = m.load_documents(m.COMPONENTS / "subscription.yaml")
+    by_topic = {d["spec"]["topic"]: d["spec"] for d in documents}
+    assert sorted(by_topic) == sorted(gateway_config["topics"]), "one Subscription per gateway topic"
+    prefix = gateway_config["paths"]["deliveryPrefix"]
+    for topic, spec in by_topic.items():
+        assert spec["pubsubname"] == gateway_config["pubsubName"], topic
+        assert spec["routes"]["default"] == prefix + topic, topic
+        if isinstance(gateway_config.get("deadLetterTopic"), str):
+            assert spec["deadLetterTopic"] == gateway_config["deadLetterTopic"], topic
+
+
+# --------------------------------------------------------------------------- shutdown
+
+
+def test_dapr_graceful_shutdown_fits_the_drain(deployment, gateway_config):
+    graceful = graceful_shutdown_seconds(deployment)
+    termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert graceful >= gateway_config["drainSeconds"], (
+        f"dapr.io/graceful-shutdown-seconds {graceful} < drainSeconds {gateway_config['drainSeconds']}"
+    )
+    assert graceful + HEADROOM_SECONDS <= termination, (
+        f"daprd's graceful shutdown {graceful}s must end before the kubelet kills the pod ({termination}s)"
+    )
+
+
+def test_termination_grace_period_covers_drain_jitter_and_sidecar(deployment, gateway_config):
+    termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    needed = (
+        gateway_config["drainSeconds"]
+        + gateway_config["reconnectJitterSeconds"]
+        + graceful_shutdown_seconds(deployment)
+        + HEADROOM_SECONDS
+    )
+    assert termination >= needed, (
+        f"terminationGracePeriodSeconds {termination} < drain {gateway_config['drainSeconds']} + jitter "
+        f"{gateway_config['reconnectJitterSeconds']} + dapr graceful {graceful_shutdown_seconds(deployment)} "
+        f"+ {HEADROOM_SECONDS}"
+    )
+    assert termination > gateway_config["drainSeconds"] + gateway_config["reconnectJitterSeconds"]
+
+
+def test_readiness_notices_draining_quickly(container, gateway_config):
+    probe = container["readinessProbe"]
+    detection = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    assert detection < gateway_config["drainSeconds"], (
+        f"readiness needs {detection}s to fail, longer than the {gateway_config['drainSeconds']}s drain"
+    )
+
+
+# --------------------------------------------------------------------------- ingress
+
+
+def covered(path: str, ingress_paths: list[tuple[str, str]]) -> bool:
+    for prefix, kind in ingress_paths:
+        if kind == "Exact" and path == prefix:
+            return True
+        if kind in ("Prefix", "ImplementationSpecific"):
+            stripped = prefix.rstrip("/")
+            if path == stripped or path.startswith(stripped + "/") or stripped == "":
+                return True
+    return False
+
+
+def ingress_paths(ingress: dict) -> list[tuple[str, str]]:
+    return [
+        (p["path"], p["pathType"]) for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
+    ]
+
+
+def ingresses() -> list[tuple[str, dict]]:
+    return [(name, m.the(m.load_documents(m.K8S / name), "Ingress")) for name in ("ingress.yaml", "ingress-kong.yaml")]
+
+
+def test_ingresses_expose_the_browser_routes_only(gateway_config, assembled):
+    paths = gateway_config["paths"]
+    public = [paths["stream"], paths["poll"], paths["session"]]
+    private = [paths["subscribe"], paths["health"], paths["ready"], paths["metrics"]]
+    private += [paths["deliveryPrefix"] + topic for topic in gateway_config["topics"]]
+    service = m.the(assembled, "Service", "sse-gateway")
+    service_ports = {p["name"] for p in service["spec"]["ports"]} | {p["port"] for p in service["spec"]["ports"]}
+    for name, ingress in ingresses():
+        routes = ingress_paths(ingress)
+        for path in public:
+            assert covered(path, routes), f"{name} does not route {path}"
+        for path in private:
+            assert not covered(path, routes), f"{name} exposes {path}"
+        for rule in ingress["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                backend = entry["backend"]["service"]
+                assert backend["name"] == service["metadata"]["name"], name
+                port = backend["port"].get("name", backend["port"].get("number"))
+                assert port in service_ports, f"{name}: backend port {port} is not a Service port"
+
+
+def test_nginx_ingress_streams_without_buffering_or_timeouts(gateway_config):
+    notes = m.the(m.load_documents(m.K8S / "ingress.yaml"), "Ingress")["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert notes[prefix + "proxy-buffering"] == "off"
+    heartbeat = gateway_config["heartbeatSeconds"]
+    for key in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(notes[prefix + key]) > 2 * heartbeat, f"{key} must be far above the {heartbeat}s heartbeat"
+
+
+def test_kong_ingress_streams_without_buffering_or_timeouts(gateway_config):
+    document = m.the(m.load_documents(m.K8S / "ingress-kong.yaml"), "Ingress")
+    notes = document["metadata"]["annotations"]
+    assert notes["konghq.com/response-buffering"] == "false"
+    assert notes["konghq.com/strip-path"] == "false"
+    text = (m.K8S / "ingress-kong.yaml").read_text()
+    heartbeat_ms = gateway_config["heartbeatSeconds"] * 1000
+    for key in ("read-timeout", "write-timeout"):
+        match = re.search(rf"konghq\.com/{key}=(\d+)", text)
+        assert match, f"ingress-kong.yaml does not say how to set konghq.com/{key} on the Service"
+        assert int(match.group(1)) > 2 * heartbeat_ms, key
+
+
+# --------------------------------------------------------------------------- config file
+
+
+def test_config_file_points_at_the_mounted_scope_rules(container, deployment, assembled):
+    (variable,) = [e for e in container["env"] if e["name"] == "GATEWAY_CONFIG_FILE"]
+    path = variable["value"]
+    volumes = {v["name"]: v for v in m.pod_spec(deployment)["volumes"]}
+    for mount in container["volumeMounts"]:
+        prefix = mount["mountPath"].rstrip("/") + "/"
+        if path.startswith(prefix) and "configMap" in volumes[mount["name"]]:
+            assert mount.get("readOnly") is True
+            config_map = m.the(assembled, "ConfigMap", volumes[mount["name"]]["configMap"]["name"])
+            assert "gateway.yaml" in config_map["data"]
+            assert path.endswith("/gateway.yaml")
+            return
+    raise AssertionError(f"GATEWAY_CONFIG_FILE={path} is not inside a ConfigMap volume mount")
+
+
+def test_the_binary_accepts_the_deployment_environment(gateway_config, gateway_environment):
+    """`config --json` ran with the ConfigMap's scope rules file and env (the fixture)."""
+    assert "GATEWAY_CONFIG_FILE" in gateway_environment
+    assert gateway_config["port"] > 0
+
+
+def test_contract_values_are_left_to_the_binarys_defaults(assembled):
+    """Pinning one of these in the ConfigMap would hide a changed default from these tests."""
+    data = m.the(assembled, "ConfigMap", "sse-gateway-env")["data"]
+    for key in (
+        "GATEWAY_PORT",
+        "GATEWAY_PUBSUB_NAME",
+        "GATEWAY_TOPICS",
+        "GATEWAY_DRAIN_SECONDS",
+        "GATEWAY_RECONNECT_JITTER_SECONDS",
+        "GATEWAY_HEARTBEAT_SECONDS",
+    ):
+        assert key not in data, f"{key} is pinned in the ConfigMap; see the comment at the top of k8s/configmap.yaml"
+
+
+# --------------------------------------------------------------------------- values the binary reports
+
+
+def test_the_binary_applies_the_scope_rules_file(assembled, gateway_config):
+    """The ConfigMap's gateway.yaml is read, with the meaning it is written with."""
+    if "topicRules" not in gateway_config:
+        return  # an older binary that does not report its rules
+    document = m.load_text(m.the(assembled, "ConfigMap", "sse-gateway-config")["data"]["gateway.yaml"], "gateway.yaml")
+    (rules,) = document
+    reported = {rule["topic"]: rule for rule in gateway_config["topicRules"]}
+    for topic, rule in rules["topicRules"].items():
+        assert topic in reported, f"gateway.yaml has rules for {topic}, which the gateway does not carry"
+        if "scope" in rule:
+            assert [s["field"] for s in reported[topic]["scope"]] == rule["scope"], topic
+            for scope in reported[topic]["scope"]:
+                assert scope["grantedBy"] == rule.get("grantedBy", {}).get(scope["field"], []), topic
+        if "seeAllRoles" in rule:
+            assert reported[topic]["seeAllRoles"] == rule["seeAllRoles"], topic
+        if "audienceField" in rule:
+            assert reported[topic]["audienceField"] == rule["audienceField"], topic
+
+
+def test_the_binary_applies_the_configmap_environment(assembled, gateway_config):
+    data = m.the(assembled, "ConfigMap", "sse-gateway-env")["data"]
+    expected = {"GATEWAY_REPLAY_EVENTS": "replayEvents", "GATEWAY_MAX_CONNECTIONS": "maxConnections"}
+    for variable, key in expected.items():
+        if variable in data and key in gateway_config:
+            assert str(gateway_config[key]) == data[variable], f"{variable} did not reach the gateway ({key})"
+    jwt = gateway_config.get("jwt") or {}
+    if "GATEWAY_JWT_ISSUER" in data and "issuer" in jwt:
+        assert jwt["issuer"] == data["GATEWAY_JWT_ISSUER"]
+
+
+def test_streams_retain_at_least_the_replay_log(gateway_config):
+    """A new pod reads what the streams retain: per topic, at least a full replay log."""
+    if "replayEvents" not in gateway_config:
+        return
+    items = m.component_metadata(m.the(m.load_documents(m.COMPONENTS / "pubsub.yaml"), "Component"))
+    assert int(items["maxLenApprox"]["value"]) >= int(gateway_config["replayEvents"])

@@ -8,12 +8,7 @@ struct Authenticator: Sendable {
     let verifier: TokenVerifier
 
     func token(of request: Request, query: StreamQuery?) -> String? {
-        if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingWhitespace()
-            }
-        }
+        if let bearer = bearerToken(of: request) { return bearer }
         if let cookie = request.cookies[settings.sessionCookieName]?.value, !cookie.isEmpty {
             return cookie
         }

@@ -14,6 +14,7 @@ package actor KeyRing {
     private let jwksURL: URL?
     private let minimumRefreshInterval: Duration
     private var lastRefreshAttempt: ContinuousClock.Instant?
+    private var inFlight: Task<Bool, Never>?
     private let logger: Logger
 
     /// Creates a ring from fixed keys and an optional JWKS URL.
@@ -72,15 +73,29 @@ package actor KeyRing {
         return sameAlgorithm.isEmpty ? keys.filter { $0.keyID == nil } : sameAlgorithm
     }
 
-    /// Fetches the JWKS URL; `force` ignores the rate limit. Returns whether keys changed hands.
+    /// Fetches the JWKS URL; `force` ignores the rate limit. Returns whether a new key set
+    /// was loaded.
+    ///
+    /// A call while a fetch is in flight joins it: tokens arriving during start-up wait for
+    /// the first key set instead of being refused by the rate limit.
     @discardableResult
     package func refresh(force: Bool) async -> Bool {
         guard let jwksURL else { return false }
+        if let inFlight { return await inFlight.value }
         let now = ContinuousClock.now
         if !force, let last = lastRefreshAttempt, now - last < minimumRefreshInterval { return false }
         lastRefreshAttempt = now
+        // A task (not a plain await) so that callers arriving meanwhile can join it.
+        let fetch = Task { await self.load(from: jwksURL) }
+        inFlight = fetch
+        let loaded = await fetch.value
+        inFlight = nil
+        return loaded
+    }
+
+    private func load(from url: URL) async -> Bool {
         do {
-            let body = try await Self.fetch(jwksURL)
+            let body = try await Self.fetch(url)
             let keys = try await VerificationKey.jwks(body)
             fetchedKeys = keys
             logger.info("jwks refreshed", metadata: ["jwks.keys": "\(keys.count)"])

@@ -227,11 +227,6 @@ package final class Hub: Sendable {
     /// Events kept in the replay log of a topic.
     package func replayCount(topicIndex: Int) -> Int { state.withLockedValue { $0.logs[topicIndex].count } }
 
-    /// The events a fresh poll may see: every kept event of the topic.
-    package func keptFrames(topicIndex: Int) -> [EventFrame] {
-        state.withLockedValue { $0.logs[topicIndex].allFrames }
-    }
-
     /// Whether the hub stopped taking streams and events.
     package var isDraining: Bool { state.withLockedValue { $0.draining } }
 
@@ -276,6 +271,23 @@ package final class Hub: Sendable {
         } onCancel: {
             let waiter = state.withLockedValue { $0.emptyWaiters.removeValue(forKey: waiterID) }
             waiter?.resume()
+        }
+    }
+
+    /// Waits until no stream is open; `false` when `timeout` passed first.
+    package func waitUntilEmpty(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.waitUntilEmpty()
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 

@@ -25,21 +25,7 @@ package struct DrainService: Service {
         let open = hub.subscriberCount
         logger.notice("draining", metadata: ["streams.open": "\(open)", "drain.timeout": "\(timeout)"])
         hub.beginDrain()
-        let timeout = self.timeout
-        let hub = self.hub
-        let drained = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await hub.waitUntilEmpty()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let drained = await hub.waitUntilEmpty(timeout: timeout)
         logger.notice(
             drained ? "drained" : "drain timed out",
             metadata: ["streams.open": "\(hub.subscriberCount)"]

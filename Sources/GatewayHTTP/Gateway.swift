@@ -35,6 +35,7 @@ package struct Gateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         DaprRoutes(settings: settings, hub: hub).register(on: router)
         StreamRoutes(settings: settings, hub: hub, authenticator: authenticator).register(on: router)
+        PollRoutes(hub: hub, authenticator: authenticator).register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
         HealthRoutes(hub: hub).register(on: router)
 

@@ -15,38 +15,10 @@ struct StreamRoutes: Sendable {
         router.get("events/stream") { request, context in try await self.stream(request, context: context) }
     }
 
-    static func query(of request: Request) throws -> StreamQuery {
-        let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
-        do {
-            return try StreamQuery(parameters: parameters)
-        } catch {
-            throw Problem(error)
-        }
-    }
-
-    static func scope(for principal: Principal, query: StreamQuery, rules: [TopicRule]) throws -> StreamScope {
-        do {
-            return try StreamScope(
-                principal: principal,
-                rules: rules,
-                requestedTopics: query.topics,
-                filters: query.filters
-            )
-        } catch {
-            throw Problem(error)
-        }
-    }
-
     func stream(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let query = try Self.query(of: request)
-        let principal = try await authenticator.principal(of: request, query: query, context: context)
-        let scope = try Self.scope(for: principal, query: query, rules: hub.topics)
-        do {
-            try hub.admissionCheck(subject: principal.subject)
-        } catch {
-            throw Problem(error)
-        }
-        let resume = ResumeRequest(lastEventID: request.headers[.lastEventID] ?? query.lastEventID)
+        let browser = try await BrowserRequest(request, context: context, authenticator: authenticator, hub: hub)
+        let scope = browser.scope
+        let resume = browser.resume
         let channel = context.channel
         let logger = context.logger
         let settings = self.settings
@@ -158,7 +130,7 @@ struct StreamRoutes: Sendable {
             filterMembers.append(("minPriority", JSONText.quoted(priority.name)))
         }
         if let types = filters.types { filterMembers.append(("types", JSONText.array(types.sorted()))) }
-        let filterJSON = "{" + filterMembers.map { JSONText.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        let filterJSON = JSONText.object(filterMembers)
         return JSONText.object([
             "topics": JSONText.array(scope.topics.map(\.rule.topic)),
             "filters": filterJSON,

@@ -13,6 +13,11 @@ package struct StreamQuery: Sendable, Equatable {
     package var lastEventID: String?
     /// `access_token`, used only when the gateway allows query tokens.
     package var accessToken: String?
+    /// `wait` of a poll: whole seconds to wait for a first event (0 to `maximumWaitSeconds`).
+    package var waitSeconds: Int?
+
+    /// Longest long poll, in seconds.
+    package static let maximumWaitSeconds = 30
 
     /// Parses query parameters (already percent-decoded).
     package init(parameters: [(name: String, value: String)]) throws(AuthorizationError) {
@@ -42,6 +47,15 @@ package struct StreamQuery: Sendable, Equatable {
         )
         self.lastEventID = values["lastEventId"]
         self.accessToken = values["access_token"]
+        self.waitSeconds = try values["wait"].map { text throws(AuthorizationError) in
+            guard let seconds = Int(text), (0...Self.maximumWaitSeconds).contains(seconds) else {
+                throw .malformedFilter(
+                    name: "wait",
+                    reason: "expected whole seconds from 0 to \(Self.maximumWaitSeconds)"
+                )
+            }
+            return seconds
+        }
     }
 
     private static func value(_ text: String, name: String) throws(AuthorizationError) -> String {

@@ -31,7 +31,7 @@ package final class EventFrame: Sendable {
         if let time = event.time { members.append(("time", JSONText.quoted(time))) }
         members.append(("data", JSONText.encode(event.data)))
         if let base64 = event.dataBase64 { members.append(("data_base64", JSONText.quoted(base64))) }
-        let envelope = "{" + members.map { JSONText.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        let envelope = JSONText.object(members)
         self.envelope = envelope
         var body = ByteBuffer()
         body.reserveCapacity(envelope.utf8.count + facts.topic.utf8.count + 16)

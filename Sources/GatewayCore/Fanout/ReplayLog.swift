@@ -67,9 +67,6 @@ package struct ReplayLog: Sendable {
         return .frames(entries[offset...].copiedToArray)
     }
 
-    /// Every kept event, oldest first.
-    package var allFrames: [EventFrame] { entries.copiedToArray }
-
     private mutating func dropOldest() {
         guard let oldest = entries.popFirst() else { return }
         bytes -= oldest.body.readableBytes

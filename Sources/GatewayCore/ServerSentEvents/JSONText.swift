@@ -37,6 +37,11 @@ package enum JSONText {
         "{" + members.map { quoted($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
     }
 
+    /// An object from members built at run time (optional members present or not).
+    package static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+
     /// An array of strings.
     package static func array(_ items: [String]) -> String {
         "[" + items.map(quoted).joined(separator: ",") + "]"

@@ -3,20 +3,15 @@ import NIOCore
 /// Turns one stream's frames into bytes, keeping the stream's resume position so every
 /// frame's `id:` says where the stream stands on each of its topics.
 package struct StreamEncoder: Sendable {
-    private var entries: [String]
-    private let slotByTopic: [Int: Int]
+    private var position: StreamPosition
 
     /// Starts at `start` (the position before the first frame).
     package init(start: ResumeToken) {
-        let sorted = start.positions.sorted { $0.key < $1.key }
-        self.entries = sorted.map { ResumeToken.entry(topicIndex: $0.key, eventID: $0.value) }
-        var slots: [Int: Int] = [:]
-        for (slot, position) in sorted.enumerated() { slots[position.key] = slot }
-        self.slotByTopic = slots
+        self.position = StreamPosition(start: start)
     }
 
     /// The current resume token.
-    package var token: String { entries.joined(separator: ";") }
+    package var token: String { position.text }
 
     /// The first frames: the `retry:` hint, `event: ready`, and `event: reset` after a history gap.
     package func writeOpening(
@@ -41,16 +36,9 @@ package struct StreamEncoder: Sendable {
 
     /// One event frame; advances the position on the frame's topic.
     package mutating func write(_ frame: EventFrame, into buffer: inout ByteBuffer) {
-        if let slot = slotByTopic[frame.topicIndex] { entries[slot] = frame.position }
+        position.advance(past: frame)
         buffer.writeStaticString("id: ")
-        if entries.count == 1 {
-            buffer.writeString(entries[0])
-        } else {
-            for (index, entry) in entries.enumerated() {
-                if index > 0 { buffer.writeInteger(UInt8(ascii: ";")) }
-                buffer.writeString(entry)
-            }
-        }
+        position.write(into: &buffer)
         buffer.writeInteger(UInt8(ascii: "\n"))
         var body = frame.body
         buffer.writeBuffer(&body)

@@ -6,6 +6,11 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A gateway on a real port with a per-run HMAC secret, and helpers that act like
 /// daprd (deliveries) and browsers (streams).
@@ -122,22 +127,26 @@ struct TestGateway {
         try await client.execute(uri: uri, method: .get, headers: headers)
     }
 
+    /// `GET /events/poll` over a connection of its own (URLSession), so a long poll does
+    /// not hold up the deliveries the test makes meanwhile.
+    func poll(
+        token: String?,
+        query: String,
+        headers: [(String, String)] = []
+    ) async throws -> (
+        status: Int, body: String
+    ) {
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)/events/poll?\(query)"))
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
     /// Waits for the hub's signal that no stream is open; `false` after `timeout`.
     func noStreamsRemain(within timeout: Duration = .seconds(5)) async -> Bool {
-        let hub = self.hub
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await hub.waitUntilEmpty()
-                return !Task.isCancelled
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await hub.waitUntilEmpty(timeout: timeout)
     }
 }
 

@@ -1,4 +1,5 @@
 import DequeModule
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -11,6 +12,8 @@ struct ReceivedEvent: Sendable, Equatable {
     var data: String
     var retry: Int?
     var comment: String?
+    /// When the event was parsed off the socket (seconds since 1970), for latency checks.
+    var receivedAt: Double = 0
 
     var isComment: Bool { comment != nil }
 }
@@ -103,6 +106,18 @@ final class SSEClient: Sendable {
         channel.close(promise: nil)
     }
 
+    /// Stops reading the socket, like a client on a stalled network: the kernel's buffers
+    /// fill and then the server's writes to this connection stop completing.
+    func stopReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
+    /// Reads the socket again, starting with whatever the kernel buffered meanwhile.
+    func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
+    }
+
     enum ClientError: Error { case noResponse }
 }
 
@@ -121,6 +136,7 @@ private final class Inbox: Sendable {
         var version: UInt64 = 0
     }
     private let state = NIOLockedValueBox(State())
+    private static let rawLimit = 1 << 20
 
     func receive(head: Int, headers: [(String, String)]) {
         wake { $0.head = (head, headers) }
@@ -128,15 +144,19 @@ private final class Inbox: Sendable {
 
     func receive(bytes: ByteBufferView) {
         wake { state in
-            state.raw.append(contentsOf: bytes)
-            for byte in bytes {
-                if byte == UInt8(ascii: "\n") {
-                    Self.process(line: state.pendingLine, into: &state)
-                    state.pendingLine.removeAll()
-                } else if byte != UInt8(ascii: "\r") {
-                    state.pendingLine.append(byte)
-                }
+            // Only error bodies are read whole; a long stream keeps just its start.
+            if state.raw.count < Self.rawLimit {
+                state.raw.append(contentsOf: bytes.prefix(Self.rawLimit - state.raw.count))
             }
+            var rest = bytes[...]
+            while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+                state.pendingLine.append(contentsOf: rest[..<newline])
+                if state.pendingLine.last == UInt8(ascii: "\r") { state.pendingLine.removeLast() }
+                Self.process(line: state.pendingLine, into: &state)
+                state.pendingLine.removeAll(keepingCapacity: true)
+                rest = rest[rest.index(after: newline)...]
+            }
+            state.pendingLine.append(contentsOf: rest)
         }
     }
 
@@ -150,7 +170,9 @@ private final class Inbox: Sendable {
             // As EventSource does: a block without data dispatches nothing; a `retry:` in it
             // still applies, so it is carried to the next event for the tests to see.
             if state.hasData {
-                state.events.append(state.current)
+                var event = state.current
+                event.receivedAt = Date().timeIntervalSince1970
+                state.events.append(event)
                 state.current = ReceivedEvent(id: nil, event: nil, data: "", retry: nil, comment: nil)
             } else {
                 state.current = ReceivedEvent(id: nil, event: nil, data: "", retry: state.current.retry, comment: nil)

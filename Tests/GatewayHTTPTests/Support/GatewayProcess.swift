@@ -1,0 +1,136 @@
+import Foundation
+import GatewayCore
+import NIOConcurrencyHelpers
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built `sse-gateway` binary, run as operators run it.
+struct GatewayProcess {
+    let process: Process
+    let port: Int
+    let secret: String
+
+    /// The binary beside the test bundle (`swift build` puts both in one folder).
+    static var binary: URL {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while folder.pathExtension == "xctest" || folder.lastPathComponent == "Contents" {
+            folder.deleteLastPathComponent()
+        }
+        for candidate in [folder, Bundle.main.bundleURL.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("sse-gateway")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return folder.appendingPathComponent("sse-gateway")
+    }
+
+    /// Starts the binary on a free port and waits for its "listening" log line.
+    static func start(environment extra: [String: String] = [:]) async throws -> GatewayProcess {
+        let secret = String(repeating: "process-test-secret-", count: 4)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GATEWAY_JWT_HS256_SECRET"] = secret
+        environment["GATEWAY_HEARTBEAT_SECONDS"] = "1"
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let lines = NIOLockedValueBox("")
+        let listening = AsyncStream<Int>.makeStream()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            let text = lines.withLockedValue { text in
+                text += chunk
+                return text
+            }
+            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
+                listening.continuation.yield(port)
+                listening.continuation.finish()
+            }
+        }
+        try process.run()
+        let ports = listening.stream
+        let port = await withTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                for await port in ports { return port }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            listening.continuation.finish()
+            return first
+        }
+        guard let port, port > 0 else {
+            process.terminate()
+            throw TestFailure("the gateway did not start: \(lines.withLockedValue { $0 })")
+        }
+        return GatewayProcess(process: process, port: port, secret: secret)
+    }
+
+    /// Waits for the process to exit; its status, or `nil` after `timeout`.
+    func exit(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    /// POSTs `body` to the topic's delivery route the way daprd does; the HTTP status and body.
+    @discardableResult
+    func deliver(topic: String, body: String) async throws -> (status: Int, body: String) {
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)/dapr/topics/\(topic)"))
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
+        request.httpMethod = "POST"
+        request.setValue("application/cloudevents+json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Delivers one CloudEvent with `data`; fails the test unless the gateway answers `SUCCESS`.
+    func deliver(topic: String, id: String, data: String) async throws {
+        let body =
+            #"{"specversion":"1.0","id":"\#(id)","source":"test","type":"test.event","datacontenttype":"application/json","data":\#(data)}"#
+        let answer = try await deliver(topic: topic, body: body)
+        #expect(answer.status == 200 && answer.body.contains("SUCCESS"), "\(id): \(answer)")
+    }
+
+    /// Opens a stream as `subject` and reads its `ready` frame.
+    func readyStream(token: String, query: String, lastEventID: String? = nil) async throws -> SSEClient {
+        var headers = [("Authorization", "Bearer \(token)")]
+        if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
+        let stream = try await SSEClient.connect(port: port, path: "/events/stream?" + query, headers: headers)
+        guard stream.status == 200, await stream.nextEvent()?.event == "ready" else {
+            throw TestFailure("stream did not open: \(stream.status) \(stream.body)")
+        }
+        return stream
+    }
+
+    /// The process's resident memory in bytes, from `/proc/PID/status`.
+    var residentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes * 1024
+    }
+
+    /// Stops the process (SIGTERM) and waits for it to exit.
+    func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        _ = await exit(within: .seconds(15))
+    }
+}

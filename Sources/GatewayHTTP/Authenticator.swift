@@ -6,6 +6,7 @@ import Hummingbird
 struct Authenticator: Sendable {
     let settings: AuthenticationSettings
     let verifier: TokenVerifier
+    let metrics: GatewayMetrics
 
     func token(of request: Request, query: StreamQuery?) -> String? {
         if let bearer = bearerToken(of: request) { return bearer }
@@ -26,7 +27,10 @@ struct Authenticator: Sendable {
     }
 
     func principal(of request: Request, query: StreamQuery?, context: GatewayRequestContext) async throws -> Principal {
-        guard let token = token(of: request, query: query) else { throw Problem(AuthenticationError.missingToken) }
+        guard let token = token(of: request, query: query) else {
+            metrics.authenticationFailed(reason: AuthenticationError.missingToken.reason)
+            throw Problem(AuthenticationError.missingToken)
+        }
         return try await verify(token, context: context)
     }
 
@@ -35,6 +39,7 @@ struct Authenticator: Sendable {
             return try await verifier.principal(for: token)
         } catch {
             context.logger.info("token rejected", metadata: ["auth.reason": "\(error.reason)"])
+            metrics.authenticationFailed(reason: error.reason)
             throw Problem(error)
         }
     }

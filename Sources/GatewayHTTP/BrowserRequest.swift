@@ -13,7 +13,14 @@ struct BrowserRequest: Sendable {
     let resume: ResumeRequest
 
     /// Parses, authenticates, scopes and admits `request`; throws a `Problem` otherwise.
-    init(_ request: Request, context: GatewayRequestContext, authenticator: Authenticator, hub: Hub) async throws {
+    /// `refusals` counts an admission refusal as a refused stream (streams only, not polls).
+    init(
+        _ request: Request,
+        context: GatewayRequestContext,
+        authenticator: Authenticator,
+        hub: Hub,
+        refusals: GatewayMetrics? = nil
+    ) async throws {
         let query: StreamQuery
         do {
             let parameters = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
@@ -30,11 +37,13 @@ struct BrowserRequest: Sendable {
                 filters: query.filters
             )
         } catch {
+            if let reason = error.refusalReason { authenticator.metrics.authenticationFailed(reason: reason) }
             throw Problem(error)
         }
         do {
             try hub.admissionCheck(subject: principal.subject)
         } catch {
+            refusals?.streamRefused(error)
             throw Problem(error)
         }
         self.query = query

@@ -8,6 +8,7 @@ import Logging
 struct DaprRoutes: Sendable {
     let settings: GatewaySettings
     let hub: Hub
+    let metrics: GatewayMetrics
 
     func register(on router: Router<GatewayRequestContext>) {
         let dapr = router.group("dapr")
@@ -63,10 +64,14 @@ struct DaprRoutes: Sendable {
             body = try await request.body.collect(upTo: limit)
         } catch {
             logger.warning("dropping poison event", metadata: ["error": "\(CloudEventError.tooLarge(limit: limit))"])
+            metrics.received(topicIndex: topicIndex, reply: .drop)
             return Self.status("DROP")
         }
         let bytes = body.readableBytesView
-        if let bulk = try? JSONDecoder().decode(BulkDelivery.self, from: Data(bytes)), bulk.entries != nil {
+        // Only a bulk subscription receives batches; the usual single event is parsed once.
+        if settings.bulk.enabled, let bulk = try? JSONDecoder().decode(BulkDelivery.self, from: Data(bytes)),
+            bulk.entries != nil
+        {
             return deliverBulk(bulk, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger)
         }
         let event: CloudEvent
@@ -74,6 +79,7 @@ struct DaprRoutes: Sendable {
             event = try CloudEvent(decoding: bytes, maximumBytes: settings.maxEventBytes)
         } catch {
             logger.warning("dropping poison event", metadata: ["error": "\(error)"])
+            metrics.received(topicIndex: topicIndex, reply: .drop)
             return Self.status("DROP")
         }
         return Self.status(publish(event, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger))
@@ -85,18 +91,28 @@ struct DaprRoutes: Sendable {
         receivedAt: ContinuousClock.Instant,
         logger: Logger
     ) -> String {
+        var logger = logger
+        // daprd sends the trace context as a header and inside the CloudEvent; bulk entries
+        // carry only the latter.
+        if logger[metadataKey: "trace.parent"] == nil, let traceparent = event.traceparent {
+            logger[metadataKey: "trace.parent"] = "\(traceparent)"
+        }
+        let reply: GatewayMetrics.DaprReply
         switch hub.publish(event, topicIndex: topicIndex, receivedAt: receivedAt) {
         case .accepted(_, let recipients):
             logger.debug("event delivered", metadata: ["event.id": "\(event.id)", "event.recipients": "\(recipients)"])
-            return "SUCCESS"
+            reply = .success
         case .duplicate:
             logger.debug("duplicate event acknowledged", metadata: ["event.id": "\(event.id)"])
-            return "SUCCESS"
+            reply = .duplicate
         case .draining:
-            return "RETRY"
+            logger.info("event refused while draining", metadata: ["event.id": "\(event.id)"])
+            reply = .retry
         case .unknownTopic:
-            return "DROP"
+            reply = .drop
         }
+        metrics.received(topicIndex: topicIndex, reply: reply)
+        return reply == .duplicate ? "SUCCESS" : reply.rawValue
     }
 
     private func deliverBulk(
@@ -119,10 +135,12 @@ struct DaprRoutes: Sendable {
                         "dropping poison event",
                         metadata: ["error": "\(error)", "bulk.entry": "\(entry.entryId ?? "")"]
                     )
+                    metrics.received(topicIndex: topicIndex, reply: .drop)
                     status = "DROP"
                 }
             } else {
                 logger.warning("dropping poison event", metadata: ["error": "bulk entry without event"])
+                metrics.received(topicIndex: topicIndex, reply: .drop)
                 status = "DROP"
             }
             statuses.append(

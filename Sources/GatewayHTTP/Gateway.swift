@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// The whole gateway, wired from settings: the hub, the routes, the HTTP server and its
@@ -13,6 +14,8 @@ package struct Gateway: Sendable {
     package let application: Application<RouterResponder<GatewayRequestContext>>
     /// The drain, run after the application in the outer service group.
     package let drain: DrainService
+    /// What `GET /metrics` exports.
+    package let metrics: GatewayMetrics
     private let logger: Logger
 
     /// Builds the gateway; throws when keys cannot be loaded.
@@ -29,15 +32,22 @@ package struct Gateway: Sendable {
             minimumRefreshInterval: settings.authentication.jwksMinimumRefreshInterval,
             logger: logger
         )
+        // One registry per gateway, not the process-wide default: no global state, and
+        // tests running several gateways in one process each see their own figures.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[GatewayMetrics.Name.ingestToFlush] = Self.latencyBuckets
+        let metrics = GatewayMetrics(topics: settings.topics.map(\.topic), factory: factory)
         let verifier = TokenVerifier(settings: settings.authentication, keyRing: keyRing, rules: settings.topics)
-        let authenticator = Authenticator(settings: settings.authentication, verifier: verifier)
+        let authenticator = Authenticator(settings: settings.authentication, verifier: verifier, metrics: metrics)
 
         let router = Router(context: GatewayRequestContext.self)
-        DaprRoutes(settings: settings, hub: hub).register(on: router)
-        StreamRoutes(settings: settings, hub: hub, authenticator: authenticator).register(on: router)
-        PollRoutes(hub: hub, authenticator: authenticator).register(on: router)
+        DaprRoutes(settings: settings, hub: hub, metrics: metrics).register(on: router)
+        StreamRoutes(settings: settings, hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
+        PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
         HealthRoutes(hub: hub).register(on: router)
+        MetricsRoutes(registry: registry, metrics: metrics).register(on: router)
 
         var application = Application(
             router: router,
@@ -51,8 +61,16 @@ package struct Gateway: Sendable {
         self.hub = hub
         self.application = application
         self.drain = DrainService(hub: hub, timeout: settings.drainTimeout, logger: logger)
+        self.metrics = metrics
         self.logger = logger
     }
+
+    /// Ingest-to-flush buckets: the fan-out is sub-millisecond when healthy, so the low end is fine.
+    private static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5),
+    ]
 
     /// Runs until SIGTERM or SIGINT, then drains and exits within the drain time.
     package func run(drainTimeout: Duration) async throws {

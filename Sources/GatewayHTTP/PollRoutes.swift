@@ -13,6 +13,7 @@ import NIOCore
 struct PollRoutes: Sendable {
     let hub: Hub
     let authenticator: Authenticator
+    let metrics: GatewayMetrics
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("events/poll") { request, context in try await self.poll(request, context: context) }
@@ -22,9 +23,12 @@ struct PollRoutes: Sendable {
         let browser = try await BrowserRequest(request, context: context, authenticator: authenticator, hub: hub)
         let wait = Duration.seconds(browser.query.waitSeconds ?? 0)
         let channel = context.channel
+        let metrics = self.metrics
+        let resume = browser.resume
         let result: PollResult
         do {
             result = try await hub.withSubscription(scope: browser.scope, resumeFrom: browser.resume) { subscription in
+                metrics.resumed(resume, historyGap: subscription.historyGap)
                 let subscriber = subscription.subscriber
                 channel.closeFuture.whenComplete { _ in subscriber.close(.clientGone) }
                 return await subscription.collect(wait: wait)
@@ -32,6 +36,7 @@ struct PollRoutes: Sendable {
         } catch let error as SubscriptionError {
             throw Problem(error)
         }
+        for frame in result.frames { metrics.delivered(topicIndex: frame.topicIndex) }
         return Response(
             status: .ok,
             headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -10,19 +10,27 @@ struct StreamRoutes: Sendable {
     let settings: GatewaySettings
     let hub: Hub
     let authenticator: Authenticator
+    let metrics: GatewayMetrics
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("events/stream") { request, context in try await self.stream(request, context: context) }
     }
 
     func stream(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let browser = try await BrowserRequest(request, context: context, authenticator: authenticator, hub: hub)
+        let browser = try await BrowserRequest(
+            request,
+            context: context,
+            authenticator: authenticator,
+            hub: hub,
+            refusals: metrics
+        )
         let scope = browser.scope
         let resume = browser.resume
         let channel = context.channel
         let logger = context.logger
         let settings = self.settings
         let hub = self.hub
+        let metrics = self.metrics
         let headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8",
             .cacheControl: "no-cache",
@@ -43,16 +51,23 @@ struct StreamRoutes: Sendable {
                             channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
                         }
                     ) { subscription in
+                        metrics.streamOpened()
+                        metrics.resumed(resume, historyGap: subscription.historyGap)
+                        // Whatever ends the stream (a close, a failed write, cancellation),
+                        // it is counted once, with the reason the subscriber recorded.
+                        defer { metrics.streamClosed(subscription.subscriber.closeReason ?? .clientGone) }
                         try await Self.run(
                             subscription,
                             writer: &writer,
                             settings: settings,
                             scope: scope,
                             channel: channel,
+                            metrics: metrics,
                             logger: logger
                         )
                     }
                 } catch let error as SubscriptionError {
+                    metrics.streamRefused(error)
                     // Admitted a moment ago, refused now (a race with another stream or a drain).
                     var buffer = ByteBuffer()
                     let reason: CloseReason = error == .shuttingDown ? .shuttingDown : .limit
@@ -74,6 +89,7 @@ struct StreamRoutes: Sendable {
         settings: GatewaySettings,
         scope: StreamScope,
         channel: any Channel,
+        metrics: GatewayMetrics,
         logger: Logger
     ) async throws {
         let subscriber = subscription.subscriber
@@ -91,8 +107,9 @@ struct StreamRoutes: Sendable {
         while !pending.isEmpty {
             buffer.clear()
             for frame in pending.prefix(256) { encoder.write(frame, into: &buffer) }
-            pending = pending.dropFirst(256)
             try await writer.write(buffer)
+            for frame in pending.prefix(256) { metrics.delivered(topicIndex: frame.topicIndex) }
+            pending = pending.dropFirst(256)
         }
         while let batch = await subscriber.nextBatch() {
             buffer.clear()
@@ -102,6 +119,14 @@ struct StreamRoutes: Sendable {
                 encoder.writeClose(reason, retryMilliseconds: closeRetry(reason, settings: settings), into: &buffer)
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            if !batch.frames.isEmpty {
+                // The write returned: the bytes are with the socket (flushed, not buffered).
+                let flushedAt = ContinuousClock.now
+                for frame in batch.frames {
+                    metrics.delivered(topicIndex: frame.topicIndex)
+                    metrics.flushed(topicIndex: frame.topicIndex, receivedAt: frame.receivedAt, flushedAt: flushedAt)
+                }
+            }
             if let reason = batch.closeReason {
                 logger.debug("stream closed", metadata: ["stream.close_reason": "\(reason.rawValue)"])
                 break

@@ -24,7 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.devMode && settings.authentication.hmacSecret == nil {
             settings.authentication.hmacSecret = Self.generatedSecret()
         }
-        let logger = Logging.bootstrapped(level: ProcessInfo.processInfo.environment["GATEWAY_LOG_LEVEL"])
+        let environment = ProcessInfo.processInfo.environment
+        let logger = try Logging.bootstrapped(
+            level: environment["GATEWAY_LOG_LEVEL"],
+            format: LogFormat.from(environment: environment["GATEWAY_LOG_FORMAT"], devMode: settings.devMode)
+        )
         guard settings.authentication.hasKeySource else {
             throw ValidationError(SettingsError.noKeySource.description)
         }
@@ -40,13 +44,44 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
+/// How the process writes its logs.
+enum LogFormat: String, CaseIterable {
+    /// One JSON object per line on standard output (production).
+    case json
+    /// swift-log's human-readable lines on standard error (dev mode).
+    case text
+
+    /// `GATEWAY_LOG_FORMAT`, else JSON in production and text in dev mode.
+    static func from(environment value: String?, devMode: Bool) throws -> LogFormat {
+        guard let value, !value.isEmpty else { return devMode ? .text : .json }
+        guard let format = LogFormat(rawValue: value.lowercased()) else {
+            throw ValidationError("GATEWAY_LOG_FORMAT must be 'json' or 'text', not '\(value.prefix(32))'")
+        }
+        return format
+    }
+}
+
 enum Logging {
-    static func bootstrapped(level: String?) -> Logger {
-        let parsed = level.flatMap(Logger.Level.init(rawValue:)) ?? .info
+    static func bootstrapped(level: String?, format: LogFormat) throws -> Logger {
+        let parsed: Logger.Level
+        if let level, !level.isEmpty {
+            guard let known = Logger.Level(rawValue: level.lowercased()) else {
+                let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("GATEWAY_LOG_LEVEL must be one of \(levels), not '\(level.prefix(32))'")
+            }
+            parsed = known
+        } else {
+            parsed = .info
+        }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = parsed
-            return handler
+            switch format {
+            case .json:
+                return JSONLogHandler(label: label, level: parsed)
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = parsed
+                return handler
+            }
         }
         return Logger(label: "sse-gateway")
     }

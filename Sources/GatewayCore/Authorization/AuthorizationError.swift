@@ -20,4 +20,14 @@ package enum AuthorizationError: Error, Sendable, Equatable, CustomStringConvert
         case .courseNotGranted(let course): "the token does not grant the course '\(course)'"
         }
     }
+
+    /// A fixed code for metrics; `nil` for a malformed request, which is not an access refusal.
+    package var refusalReason: String? {
+        switch self {
+        case .unknownTopic, .malformedFilter: nil
+        case .topicNotGranted: "topic_not_granted"
+        case .studentNotGranted: "student_not_granted"
+        case .courseNotGranted: "course_not_granted"
+        }
+    }
 }

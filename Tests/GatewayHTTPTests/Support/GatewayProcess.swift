@@ -12,6 +12,8 @@ struct GatewayProcess {
     let process: Process
     let port: Int
     let secret: String
+    /// Everything the process wrote so far, standard output and standard error together.
+    let output: NIOLockedValueBox<String>
 
     /// The binary beside the test bundle (`swift build` puts both in one folder).
     static var binary: URL {
@@ -26,7 +28,7 @@ struct GatewayProcess {
         return folder.appendingPathComponent("sse-gateway")
     }
 
-    /// Starts the binary on a free port and waits for its "listening" log line.
+    /// Starts the binary on a free port and waits for its "listening" log line (text or JSON logs).
     static func start(environment extra: [String: String] = [:]) async throws -> GatewayProcess {
         let secret = String(repeating: "process-test-secret-", count: 4)
         let process = Process()
@@ -39,7 +41,7 @@ struct GatewayProcess {
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = errors
         let lines = NIOLockedValueBox("")
         let listening = AsyncStream<Int>.makeStream()
         errors.fileHandleForReading.readabilityHandler = { handle in
@@ -74,7 +76,7 @@ struct GatewayProcess {
             process.terminate()
             throw TestFailure("the gateway did not start: \(lines.withLockedValue { $0 })")
         }
-        return GatewayProcess(process: process, port: port, secret: secret)
+        return GatewayProcess(process: process, port: port, secret: secret, output: lines)
     }
 
     /// Waits for the process to exit; its status, or `nil` after `timeout`.

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `sse-gateway` command: serve (default), token, config.
+/// The `sse-gateway` command: serve (default), token, publish, config.
 @main
 struct SSEGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,9 +11,15 @@ struct SSEGateway: AsyncParsableCommand {
               sse-gateway serve --dev                       run on embedded defaults with a generated secret
               sse-gateway serve --config gateway.yaml       run with settings from a file (and the environment)
               sse-gateway token --sub s-1 --roles student   mint a development token
+              sse-gateway publish --topic student.progress --data '{"studentId":"s-1","score":92}'
+                                                            publish an event through the Dapr sidecar
+              sse-gateway publish --direct http://localhost:3000 --topic student.progress --data '{…}'
+                                                            deliver an event straight to a gateway (no Dapr)
               sse-gateway config --json                     print the effective settings (secrets redacted)
             """,
-        subcommands: [ServeCommand.self, TokenCommand.self, ConfigCommand.self],
+        subcommands: [
+            ServeCommand.self, TokenCommand.self, PublishCommand.self, ConfigCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

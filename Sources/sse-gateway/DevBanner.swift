@@ -32,12 +32,18 @@ struct DevBanner {
             Student token (sub s-1):  \(student)
             Admin token:              \(admin)
 
+            Live demo page (pick an identity, watch the events, publish from a form):
+              \(base)/demo
+
             Open a stream as the student:
               curl -N -H 'Authorization: Bearer \(student)' '\(base)/events/stream?topics=student.progress,system.notifications'
 
             Publish a CloudEvent the way daprd delivers it:
               curl -X POST -H 'Content-Type: application/cloudevents+json' \\
                 --data '\(event)' \(base)/dapr/topics/student.progress
+
+            Or with the CLI (add --direct to skip Dapr):
+              swift run sse-gateway publish --direct \(base) --topic student.progress --data '{"studentId":"s-1","score":92}'
 
             Mint more tokens:
               GATEWAY_JWT_HS256_SECRET=\(secret) swift run sse-gateway token --sub i-1 --roles instructor --student-ids s-1,s-2

@@ -50,9 +50,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "GatewayBench",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "sse-gateway",
             dependencies: [
+                "GatewayBench",
                 "GatewayCore",
                 "GatewayHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

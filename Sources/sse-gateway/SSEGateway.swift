@@ -18,7 +18,7 @@ struct SSEGateway: AsyncParsableCommand {
               sse-gateway config --json                     print the effective settings (secrets redacted)
             """,
         subcommands: [
-            ServeCommand.self, TokenCommand.self, PublishCommand.self, ConfigCommand.self,
+            ServeCommand.self, TokenCommand.self, PublishCommand.self, ConfigCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

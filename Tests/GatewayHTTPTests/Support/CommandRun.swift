@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 
 /// One run of the built `sse-gateway` binary as a command-line tool.
 struct CommandRun {
@@ -21,16 +20,20 @@ struct CommandRun {
         }
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        // Read as the output comes (a full pipe would block the child), on the handle's own
-        // queue: a blocking read here would hold one of the few cooperative threads.
-        let collected = NIOLockedValueBox(Data())
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            collected.withLockedValue { $0.append(chunk) }
+        // Output goes to a file, not a pipe: no reader can block a cooperative thread, and no
+        // dispatch source outlives its file handle (corelibs-foundation's readabilityHandler
+        // can fault in libdispatch when the handle goes away right after the process ends).
+        let outputURL = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sse-gateway-run-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
+            let output = FileHandle(forWritingAtPath: outputURL.path)
+        else { throw TestFailure("cannot create \(outputURL.path)") }
+        defer {
+            try? output.close()
+            try? FileManager.default.removeItem(at: outputURL)
         }
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
@@ -40,9 +43,7 @@ struct CommandRun {
             process.terminate()
             throw TestFailure("sse-gateway \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
-        pipe.fileHandleForReading.readabilityHandler = nil
-        let rest = pipe.fileHandleForReading.readDataToEndOfFile()
-        let data = collected.withLockedValue { $0 + rest }
+        let data = (try? Data(contentsOf: outputURL)) ?? Data()
         return CommandRun(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 }

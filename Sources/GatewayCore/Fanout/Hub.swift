@@ -85,23 +85,36 @@ package final class Hub: Sendable {
     package func publish(_ frame: EventFrame) -> PublishOutcome {
         enum Admission {
             case draining, duplicate
-            case accepted([Subscriber])
+            case accepted(candidates: Int, recipients: Int, evicted: [Subscriber])
         }
         let admission = state.withLockedValue { state -> Admission in
             guard !state.draining else { return .draining }
             guard state.recentIDs[frame.topicIndex].insert(frame.eventID) else { return .duplicate }
             state.logs[frame.topicIndex].append(frame)
-            return .accepted(state.indexes[frame.topicIndex].candidates(for: frame.facts))
+            // Queued while the lock that ordered the replay log is still held, so every
+            // stream receives a topic's frames in log order even when Dapr delivers
+            // several events of the topic at once. A stream that got B before A would
+            // resume after A and skip B, or repeat it. Queueing never waits (an append
+            // under the subscriber's own lock, and a task wake-up); the eviction
+            // callbacks, which reach the network, run after the lock is released.
+            let candidates = state.indexes[frame.topicIndex].candidates(for: frame.facts)
+            var recipients = 0
+            var evicted: [Subscriber] = []
+            for subscriber in candidates where subscriber.matches(frame) {
+                switch subscriber.offer(frame) {
+                case .queued: recipients += 1
+                case .evicted: evicted.append(subscriber)
+                case .closed: break
+                }
+            }
+            return .accepted(candidates: candidates.count, recipients: recipients, evicted: evicted)
         }
         switch admission {
         case .draining: return .draining
         case .duplicate: return .duplicate
-        case .accepted(let candidates):
-            var recipients = 0
-            for subscriber in candidates where subscriber.matches(frame) {
-                if subscriber.enqueue(frame) { recipients += 1 }
-            }
-            return .accepted(candidates: candidates.count, recipients: recipients)
+        case .accepted(let candidates, let recipients, let evicted):
+            for subscriber in evicted { subscriber.reportEviction() }
+            return .accepted(candidates: candidates, recipients: recipients)
         }
     }
 

@@ -25,7 +25,9 @@ package final class Subscriber: Sendable {
         var enqueuedSinceTick = false
         var closeReason: CloseReason?
         var closeTaken = false
-        var waiter: CheckedContinuation<Void, Never>?
+        // Unsafe rather than checked: the checked one allocates a guard object per wait,
+        // once per frame per stream; resuming exactly once is kept by `waiter = nil`.
+        var waiter: UnsafeContinuation<Void, Never>?
 
         var hasWork: Bool { !pending.isEmpty || heartbeatDue || (closeReason != nil && !closeTaken) }
     }
@@ -50,38 +52,66 @@ package final class Subscriber: Sendable {
 
     /// Whether the stream may see the event.
     package func matches(_ frame: EventFrame) -> Bool {
-        guard frame.topicIndex < accessByTopic.count, let access = accessByTopic[frame.topicIndex] else {
-            return false
-        }
-        return access.matches(frame.facts)
+        guard frame.topicIndex < accessByTopic.count else { return false }
+        // Called in place through the array's addressor: binding the access to a local
+        // would copy it, one retain per member, per subscriber, per event.
+        return accessByTopic[frame.topicIndex]?.matches(frame.facts) ?? false
     }
 
     /// Queues a frame; evicts the subscriber when its queue is full. Never waits.
     @discardableResult
     package func enqueue(_ frame: EventFrame) -> Bool {
-        var evicted = false
-        let (accepted, waiter) = state.withLockedValue { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard state.closeReason == nil else { return (false, nil) }
+        switch offer(frame) {
+        case .queued: return true
+        case .closed: return false
+        case .evicted:
+            reportEviction()
+            return false
+        }
+    }
+
+    /// What became of an offered frame.
+    package enum Offer: Sendable {
+        /// Queued; the stream's task was woken if it waited.
+        case queued
+        /// The queue was full: the subscriber is now closed with `slow_consumer`, and
+        /// `reportEviction()` must be called once no lock is held.
+        case evicted
+        /// The subscriber was already closed.
+        case closed
+    }
+
+    /// Queues a frame, or evicts the subscriber when its queue is full, without calling
+    /// out: safe under the hub's lock.
+    package func offer(_ frame: EventFrame) -> Offer {
+        let (offer, waiter) = state.withLockedValue { state -> (Offer, UnsafeContinuation<Void, Never>?) in
+            guard state.closeReason == nil else { return (.closed, nil) }
+            let offer: Offer
             if state.pending.count >= capacity {
                 // Everything dropped here is in the replay log; the client resumes from it.
                 state.pending.removeAll()
                 state.closeReason = .slowConsumer
-                evicted = true
+                offer = .evicted
             } else {
                 state.pending.append(frame)
                 state.enqueuedSinceTick = true
+                offer = .queued
             }
             defer { state.waiter = nil }
-            return (!evicted, state.waiter)
+            return (offer, state.waiter)
         }
         waiter?.resume()
-        if evicted { onEviction() }
-        return accepted
+        return offer
+    }
+
+    /// Tells the stream's owner it was evicted (it cuts the connection soon after).
+    package func reportEviction() {
+        onEviction()
     }
 
     /// Asks for a heartbeat unless a frame was queued since the last tick.
     package func heartbeatIfIdle() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLockedValue { state -> UnsafeContinuation<Void, Never>? in
             defer { state.enqueuedSinceTick = false }
             guard !state.enqueuedSinceTick, state.closeReason == nil else { return nil }
             state.heartbeatDue = true
@@ -93,7 +123,7 @@ package final class Subscriber: Sendable {
 
     /// Ends the stream; the first reason wins. Queued frames are still written first.
     package func close(_ reason: CloseReason) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLockedValue { state -> UnsafeContinuation<Void, Never>? in
             if state.closeReason == nil { state.closeReason = reason }
             defer { state.waiter = nil }
             return state.waiter
@@ -126,7 +156,7 @@ package final class Subscriber: Sendable {
             }
             if let taken { return taken }
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                     let ready = state.withLockedValue { state -> Bool in
                         if state.hasWork || state.closeTaken || Task.isCancelled { return true }
                         state.waiter = continuation

@@ -142,6 +142,53 @@ extension Subscriber {
         #expect(hub.replayCount(topicIndex: 0) == 10)
     }
 
+    @Test func everyStreamGetsATopicsEventsInTheOrderOfTheReplayLogWhilePublishersRace() async throws {
+        // Dapr delivers several events of one topic at once. A stream that received them
+        // in another order than the log holds them would resume past an event it never
+        // got (or get one twice), so live order must be log order for every stream.
+        var configuration = Hub.Configuration()
+        configuration.subscriberCapacity = 4096
+        let hub = Hub(topics: Fixtures.rules, configuration: configuration)
+        let admins = try (0..<40).map {
+            try Fixtures.scope(Fixtures.principal("a-\($0)", roles: ["admin"]), topics: ["student.progress"])
+        }
+        _ = hub.publish(Fixtures.progress("seed", student: "s-0"), topicIndex: 0)
+        let received = try await withStreams(admins, hub: hub) { subscribers in
+            await withTaskGroup(of: Void.self) { group in
+                for publisher in 0..<8 {
+                    group.addTask {
+                        for index in 0..<250 {
+                            _ = hub.publish(Fixtures.progress("p\(publisher)-\(index)", student: "s-1"), topicIndex: 0)
+                        }
+                    }
+                }
+            }
+            var received: [[String]] = []
+            for subscriber in subscribers { received.append(await subscriber.drainQueued()) }
+            return received
+        }
+        let logOrder = try await hub.withSubscription(
+            scope: admins[0],
+            resumeFrom: .token(ResumeToken(positions: [0: "seed"]))
+        ) { $0.replay.map(\.eventID) }
+        #expect(logOrder.count == 2000)
+        #expect(received.count == 40)
+        for stream in received { #expect(stream == logOrder) }
+    }
+
+    /// Runs `body` with one open stream per scope.
+    private func withStreams<Result: Sendable>(
+        _ scopes: [StreamScope],
+        hub: Hub,
+        opened: [Subscriber] = [],
+        _ body: @Sendable ([Subscriber]) async throws -> Result
+    ) async throws -> Result {
+        guard let scope = scopes.first else { return try await body(opened) }
+        return try await hub.withSubscription(scope: scope, resumeFrom: .none) { subscription in
+            try await withStreams(Array(scopes.dropFirst()), hub: hub, opened: opened + [subscription.subscriber], body)
+        }
+    }
+
     @Test func resumingReplaysWhatTheStreamMissedAndThenGoesLiveWithoutAGap() async throws {
         let hub = Hub(topics: Fixtures.rules)
         let scope = try Fixtures.scope(Fixtures.principal("s-1"), topics: ["student.progress", "learning.events"])

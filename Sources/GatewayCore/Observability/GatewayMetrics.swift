@@ -58,38 +58,28 @@ package final class GatewayMetrics: Sendable {
         self.factory = factory
         active = Meter(label: Name.activeConnections, factory: factory)
         opened = Counter(label: Name.openedConnections, factory: factory)
-        var closed: [CloseReason: Counter] = [:]
-        for reason in CloseReason.allCases {
-            closed[reason] = Counter(
-                label: Name.closedConnections,
-                dimensions: [("reason", reason.rawValue)],
-                factory: factory
-            )
-        }
-        self.closed = closed
+        closed = Self.counters(Name.closedConnections, by: "reason", factory: factory)
         received = topics.map { topic in
-            var byReply: [DaprReply: Counter] = [:]
-            for reply in DaprReply.allCases {
-                byReply[reply] = Counter(
-                    label: Name.eventsReceived,
-                    dimensions: [("topic", topic), ("reply", reply.rawValue)],
-                    factory: factory
-                )
-            }
-            return byReply
+            Self.counters(Name.eventsReceived, by: "reply", also: [("topic", topic)], factory: factory)
         }
         delivered = topics.map { Counter(label: Name.deliveries, dimensions: [("topic", $0)], factory: factory) }
         latency = topics.map { Timer(label: Name.ingestToFlush, dimensions: [("topic", $0)], factory: factory) }
-        var replay: [ReplayOutcome: Counter] = [:]
-        for outcome in ReplayOutcome.allCases {
-            replay[outcome] = Counter(
-                label: Name.replays,
-                dimensions: [("outcome", outcome.rawValue)],
-                factory: factory
-            )
-        }
-        self.replay = replay
+        replay = Self.counters(Name.replays, by: "outcome", factory: factory)
         sinceLastDelivery = Gauge(label: Name.sinceLastDelivery, factory: factory)
+    }
+
+    /// One counter per case of `Key`, labelled `dimension` = the case's raw value.
+    private static func counters<Key: CaseIterable & Hashable & RawRepresentable<String>>(
+        _ label: String,
+        by dimension: String,
+        also fixed: [(String, String)] = [],
+        factory: any MetricsFactory
+    ) -> [Key: Counter] {
+        var counters: [Key: Counter] = [:]
+        for key in Key.allCases {
+            counters[key] = Counter(label: label, dimensions: fixed + [(dimension, key.rawValue)], factory: factory)
+        }
+        return counters
     }
 
     /// Metrics that go nowhere (tests and tools that do not scrape).
@@ -141,6 +131,29 @@ package final class GatewayMetrics: Sendable {
     package func delivered(topicIndex: Int, count: Int = 1) {
         guard delivered.indices.contains(topicIndex) else { return }
         delivered[topicIndex].increment(by: Int64(count))
+    }
+
+    /// `frames` were written to a stream in one write: one increment per run of a topic,
+    /// not one per frame, since a broadcast counts 10,000 of these per event.
+    package func delivered(_ frames: some Collection<EventFrame>) {
+        var topicIndex = -1
+        var count = 0
+        for frame in frames {
+            if frame.topicIndex != topicIndex {
+                if count > 0 { delivered(topicIndex: topicIndex, count: count) }
+                topicIndex = frame.topicIndex
+                count = 0
+            }
+            count += 1
+        }
+        if count > 0 { delivered(topicIndex: topicIndex, count: count) }
+    }
+
+    /// Live `frames` were written to a stream's socket at `flushedAt`.
+    package func flushed(_ frames: some Collection<EventFrame>, at flushedAt: ContinuousClock.Instant) {
+        for frame in frames {
+            flushed(topicIndex: frame.topicIndex, receivedAt: frame.receivedAt, flushedAt: flushedAt)
+        }
     }
 
     /// A live frame accepted at `receivedAt` was written to a stream's socket at `flushedAt`.

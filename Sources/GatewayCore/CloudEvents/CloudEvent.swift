@@ -44,7 +44,7 @@ package struct CloudEvent: Sendable, Equatable {
         guard body.count <= maximumBytes else { throw .tooLarge(limit: maximumBytes) }
         let decoded: JSONValue
         do {
-            decoded = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            decoded = try JSONValue(parsing: body)
         } catch {
             throw .notJSONObject
         }
@@ -82,7 +82,7 @@ package struct CloudEvent: Sendable, Equatable {
         // Dapr wraps any non-`application/json` publish as a string; a string that is a
         // JSON object is matched and forwarded as that object (dapr-contract.md).
         if case .string(let text) = data, text.first == "{",
-            let promoted = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
+            let promoted = try? JSONValue(parsing: text.utf8),
             case .object = promoted
         {
             data = promoted

@@ -1,7 +1,6 @@
 import GatewayCore
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
 
 /// The browser side: `GET /events/stream`, one multiplexed SSE stream per request
@@ -13,7 +12,11 @@ struct StreamRoutes: Sendable {
     let metrics: GatewayMetrics
 
     func register(on router: Router<GatewayRequestContext>) {
-        router.get("events/stream") { request, context in try await self.stream(request, context: context) }
+        router.get("events/stream") { request, context in
+            // The response's body runs on the connection's task later, for as long as the
+            // stream is open; see `inChildTask` for why the request phase does not.
+            try await inChildTask { try await self.stream(request, context: context) }
+        }
     }
 
     func stream(_ request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -27,10 +30,13 @@ struct StreamRoutes: Sendable {
         let scope = browser.scope
         let resume = browser.resume
         let channel = context.channel
-        let logger = context.logger
-        let settings = self.settings
         let hub = self.hub
         let metrics = self.metrics
+        let output = StreamOutput(
+            settings: settings,
+            metrics: metrics,
+            logger: context.logger
+        )
         let headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8",
             .cacheControl: "no-cache",
@@ -58,12 +64,10 @@ struct StreamRoutes: Sendable {
                         defer { metrics.streamClosed(subscription.subscriber.closeReason ?? .clientGone) }
                         try await Self.run(
                             subscription,
-                            writer: &writer,
-                            settings: settings,
                             scope: scope,
-                            channel: channel,
-                            metrics: metrics,
-                            logger: logger
+                            output: output.starting(at: subscription.start),
+                            writer: &writer,
+                            channel: channel
                         )
                     }
                 } catch let error as SubscriptionError {
@@ -83,84 +87,34 @@ struct StreamRoutes: Sendable {
         )
     }
 
+    /// The stream's loop: write what the subscriber gets until it is closed.
+    ///
+    /// Only the subscriber, the output and the writer live across its awaits (see
+    /// `StreamOutput` for why that matters).
     private static func run(
         _ subscription: Subscription,
-        writer: inout any ResponseBodyWriter,
-        settings: GatewaySettings,
         scope: StreamScope,
-        channel: any Channel,
-        metrics: GatewayMetrics,
-        logger: Logger
+        output: StreamOutput,
+        writer: inout any ResponseBodyWriter,
+        channel: any Channel
     ) async throws {
+        var output = output
         let subscriber = subscription.subscriber
         channel.closeFuture.whenComplete { _ in subscriber.close(.clientGone) }
-        var encoder = StreamEncoder(start: subscription.start)
-        var buffer = ByteBuffer()
-        encoder.writeOpening(
-            retryMilliseconds: settings.retryHint.milliseconds,
-            readyData: readyData(scope: scope, settings: settings),
-            historyGap: subscription.historyGap,
-            into: &buffer
-        )
-        try await writer.write(buffer)
+        try await writer.write(output.opening(scope: scope, historyGap: subscription.historyGap))
         var pending = subscription.replay[...]
         while !pending.isEmpty {
-            buffer.clear()
-            for frame in pending.prefix(256) { encoder.write(frame, into: &buffer) }
-            try await writer.write(buffer)
-            for frame in pending.prefix(256) { metrics.delivered(topicIndex: frame.topicIndex) }
-            pending = pending.dropFirst(256)
+            let chunk = pending.prefix(256)
+            try await writer.write(output.replay(chunk))
+            output.replayed(chunk)
+            pending = pending.dropFirst(chunk.count)
         }
         while let batch = await subscriber.nextBatch() {
-            buffer.clear()
-            for frame in batch.frames { encoder.write(frame, into: &buffer) }
-            if batch.heartbeat { encoder.writeHeartbeat(into: &buffer) }
-            if let reason = batch.closeReason {
-                encoder.writeClose(reason, retryMilliseconds: closeRetry(reason, settings: settings), into: &buffer)
-            }
-            if buffer.readableBytes > 0 { try await writer.write(buffer) }
-            if !batch.frames.isEmpty {
-                // The write returned: the bytes are with the socket (flushed, not buffered).
-                let flushedAt = ContinuousClock.now
-                for frame in batch.frames {
-                    metrics.delivered(topicIndex: frame.topicIndex)
-                    metrics.flushed(topicIndex: frame.topicIndex, receivedAt: frame.receivedAt, flushedAt: flushedAt)
-                }
-            }
-            if let reason = batch.closeReason {
-                logger.debug("stream closed", metadata: ["stream.close_reason": "\(reason.rawValue)"])
-                break
-            }
+            let bytes = output.encode(batch)
+            if bytes.readableBytes > 0 { try await writer.write(bytes) }
+            output.written(batch)
+            if batch.closeReason != nil { break }
         }
-    }
-
-    /// The `retry:` before an `event: error`: jittered over the configured window when
-    /// draining, so reconnects spread over the remaining pods.
-    private static func closeRetry(_ reason: CloseReason, settings: GatewaySettings) -> Int64? {
-        switch reason {
-        case .shuttingDown:
-            let window = max(0, settings.reconnectJitterWindow.milliseconds)
-            return settings.retryHint.milliseconds + Int64.random(in: 0...window)
-        case .clientGone, .tokenExpired, .slowConsumer, .limit:
-            return nil
-        }
-    }
-
-    private static func readyData(scope: StreamScope, settings: GatewaySettings) -> String {
-        let filters = scope.filters
-        var filterMembers: [(String, String)] = []
-        if let student = filters.studentID { filterMembers.append(("studentId", JSONText.quoted(student))) }
-        if let course = filters.courseID { filterMembers.append(("courseId", JSONText.quoted(course))) }
-        if let priority = filters.minimumPriority {
-            filterMembers.append(("minPriority", JSONText.quoted(priority.name)))
-        }
-        if let types = filters.types { filterMembers.append(("types", JSONText.array(types.sorted()))) }
-        let filterJSON = JSONText.object(filterMembers)
-        return JSONText.object([
-            "topics": JSONText.array(scope.topics.map(\.rule.topic)),
-            "filters": filterJSON,
-            "heartbeatSeconds": String(settings.heartbeatInterval.components.seconds),
-        ])
     }
 }
 

@@ -5,11 +5,22 @@ import NIOCore
 
 /// The browser side: `GET /events/stream`, one multiplexed SSE stream per request
 /// (design section 3).
-struct StreamRoutes: Sendable {
+///
+/// A class, not a struct: the route closure's async frame holds `self` for as long as
+/// the connection lives, and a struct would put a whole `GatewaySettings` in every
+/// stream's frame instead of one reference.
+final class StreamRoutes: Sendable {
     let settings: GatewaySettings
     let hub: Hub
     let authenticator: Authenticator
     let metrics: GatewayMetrics
+
+    init(settings: GatewaySettings, hub: Hub, authenticator: Authenticator, metrics: GatewayMetrics) {
+        self.settings = settings
+        self.hub = hub
+        self.authenticator = authenticator
+        self.metrics = metrics
+    }
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("events/stream") { request, context in

@@ -22,16 +22,27 @@ package final class EventFrame: Sendable {
         self.topicIndex = topicIndex
         self.eventID = event.id
         self.facts = facts
-        var members: [(String, String)] = [
-            ("id", JSONText.quoted(event.id)),
-            ("topic", JSONText.quoted(facts.topic)),
-            ("type", JSONText.quoted(event.type)),
-            ("source", JSONText.quoted(event.source)),
-        ]
-        if let time = event.time { members.append(("time", JSONText.quoted(time))) }
-        members.append(("data", JSONText.encode(event.data)))
-        if let base64 = event.dataBase64 { members.append(("data_base64", JSONText.quoted(base64))) }
-        let envelope = JSONText.object(members)
+        // Written straight into one string: this runs once per accepted event.
+        var envelope = #"{"id":"#
+        envelope.reserveCapacity(256)
+        JSONText.appendQuoted(event.id, to: &envelope)
+        envelope += #","topic":"#
+        JSONText.appendQuoted(facts.topic, to: &envelope)
+        envelope += #","type":"#
+        JSONText.appendQuoted(event.type, to: &envelope)
+        envelope += #","source":"#
+        JSONText.appendQuoted(event.source, to: &envelope)
+        if let time = event.time {
+            envelope += #","time":"#
+            JSONText.appendQuoted(time, to: &envelope)
+        }
+        envelope += #","data":"#
+        JSONText.append(event.data, to: &envelope)
+        if let base64 = event.dataBase64 {
+            envelope += #","data_base64":"#
+            JSONText.appendQuoted(base64, to: &envelope)
+        }
+        envelope += "}"
         self.envelope = envelope
         var body = ByteBuffer()
         body.reserveCapacity(envelope.utf8.count + facts.topic.utf8.count + 16)

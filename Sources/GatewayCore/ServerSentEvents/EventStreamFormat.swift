@@ -18,6 +18,13 @@ package enum EventStreamFormat {
     /// Appends `data:` lines, one per line of `text` (CRLF, CR and LF all split), so that no
     /// line break in the payload ends the field early.
     package static func writeData(_ text: some StringProtocol, into buffer: inout ByteBuffer) {
+        // Compact JSON, what every event frame carries, has no raw line break: one line.
+        if !text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) {
+            buffer.writeStaticString("data: ")
+            buffer.writeString(String(text))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            return
+        }
         var line: [UInt8] = []
         var previousWasCR = false
         func flush(_ line: inout [UInt8], _ buffer: inout ByteBuffer) {

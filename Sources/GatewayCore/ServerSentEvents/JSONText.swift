@@ -43,7 +43,8 @@ package enum JSONText {
         return result
     }
 
-    private static func append(_ value: JSONValue, to result: inout String) {
+    /// Appends a value as compact JSON.
+    package static func append(_ value: JSONValue, to result: inout String) {
         switch value {
         case .null: result += "null"
         case .bool(let flag): result += flag ? "true" : "false"

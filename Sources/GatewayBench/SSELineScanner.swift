@@ -15,6 +15,8 @@ package struct SSELineScanner: Sendable {
     package static let maximumLineBytes = 1 << 20
 
     private var partial: [UInt8] = []
+    /// Inside a line already dropped as oversized: everything up to its LF is skipped.
+    private var skippingOversizedLine = false
     /// Lines dropped because they exceeded `maximumLineBytes`.
     package private(set) var oversizedLines = 0
 
@@ -28,15 +30,20 @@ package struct SSELineScanner: Sendable {
             var start = 0
             while start < bytes.count {
                 guard let newline = Self.index(of: 0x0A, in: bytes, from: start) else {
+                    if skippingOversizedLine { return }
                     if partial.count + bytes.count - start > Self.maximumLineBytes {
                         partial.removeAll(keepingCapacity: false)
                         oversizedLines += 1
+                        skippingOversizedLine = true
                     } else {
                         partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start...]))
                     }
                     return
                 }
-                if partial.isEmpty {
+                if skippingOversizedLine {
+                    // The dropped line's end: neither its tail nor its LF is a line.
+                    skippingOversizedLine = false
+                } else if partial.isEmpty {
                     body(Self.trimmed(UnsafeRawBufferPointer(rebasing: bytes[start..<newline])))
                 } else {
                     partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<newline]))

@@ -8,9 +8,14 @@ package struct SequenceSet: Sendable {
     /// An empty set.
     package init() {}
 
-    /// Inserts `value`; false when it was already there.
+    /// The largest number the set holds; above it a run would need more than 8 MiB of
+    /// bits per connection, so a stray number from a peer must not grow the set.
+    package static let maximumValue = (1 << 26) - 1
+
+    /// Inserts `value`; false when it was already there or is outside `0...maximumValue`.
     @discardableResult
     package mutating func insert(_ value: Int) -> Bool {
+        guard value >= 0, value <= Self.maximumValue else { return false }
         let word = value >> 6
         if word >= words.count {
             words.append(contentsOf: repeatElement(0, count: max(word + 1 - words.count, words.count)))

@@ -98,5 +98,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "GatewayBenchTests",
+            dependencies: [
+                "GatewayBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -41,16 +41,20 @@ package enum JSONValue: Sendable, Hashable {
 extension JSONValue: Codable {
     package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // A Decoder cannot tell a value's kind, so kinds are tried in turn and each miss
+        // throws (and builds) a DecodingError: strings, the commonest value in tokens and
+        // events, go first. Bool stays before the numbers so `true` is not read as 1.
+        // The gateway's own hot path parses with `JSONValue(parsing:)` instead.
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .integer(value)
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {

@@ -37,7 +37,7 @@ import FoundationNetworking
         stream.close()
         await gateway.stop()
 
-        let lines = gateway.output.withLockedValue { $0 }.split(separator: "\n").map(String.init)
+        let lines = gateway.output.text.split(separator: "\n").map(String.init)
         let records = lines.compactMap(jsonObject)
         #expect(!lines.isEmpty)
         #expect(records.count == lines.count, "not JSON: \(lines.filter { jsonObject($0) == nil }.prefix(3))")

@@ -20,20 +20,9 @@ struct CommandRun {
         }
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
-        // Output goes to a file, not a pipe: no reader can block a cooperative thread, and no
-        // dispatch source outlives its file handle (corelibs-foundation's readabilityHandler
-        // can fault in libdispatch when the handle goes away right after the process ends).
-        let outputURL = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sse-gateway-run-\(UUID().uuidString).log")
-        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
-            let output = FileHandle(forWritingAtPath: outputURL.path)
-        else { throw TestFailure("cannot create \(outputURL.path)") }
-        defer {
-            try? output.close()
-            try? FileManager.default.removeItem(at: outputURL)
-        }
-        process.standardOutput = output
-        process.standardError = output
+        let output = try ProcessOutputFile()
+        process.standardOutput = output.handle
+        process.standardError = output.handle
         try process.run()
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
@@ -43,7 +32,6 @@ struct CommandRun {
             process.terminate()
             throw TestFailure("sse-gateway \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
-        let data = (try? Data(contentsOf: outputURL)) ?? Data()
-        return CommandRun(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        return CommandRun(status: process.terminationStatus, output: output.text)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import GatewayCore
-import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -12,8 +11,8 @@ struct GatewayProcess {
     let process: Process
     let port: Int
     let secret: String
-    /// Everything the process wrote so far, standard output and standard error together.
-    let output: NIOLockedValueBox<String>
+    /// Everything the process writes, standard output and standard error together.
+    let output: ProcessOutputFile
 
     /// The binary beside the test bundle (`swift build` puts both in one folder).
     static var binary: URL {
@@ -39,44 +38,28 @@ struct GatewayProcess {
         environment["GATEWAY_HEARTBEAT_SECONDS"] = "1"
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = errors
-        let lines = NIOLockedValueBox("")
-        let listening = AsyncStream<Int>.makeStream()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            let text = lines.withLockedValue { text in
-                text += chunk
-                return text
-            }
-            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let port = Int(text[range].split(separator: ":").last ?? "") ?? 0
-                listening.continuation.yield(port)
-                listening.continuation.finish()
-            }
-        }
+        let output = try ProcessOutputFile()
+        process.standardError = output.handle
+        process.standardOutput = output.handle
         try process.run()
-        let ports = listening.stream
-        let port = await withTaskGroup(of: Int?.self) { group in
-            group.addTask {
-                for await port in ports { return port }
-                return nil
+        // Polled, bounded: the log line that names the port the kernel picked.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var port: Int?
+        while port == nil, ContinuousClock.now < deadline {
+            let text = output.text
+            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last ?? "")
+            } else if !process.isRunning {
+                break
+            } else {
+                try? await Task.sleep(for: .milliseconds(20))
             }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(30))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            listening.continuation.finish()
-            return first
         }
         guard let port, port > 0 else {
             process.terminate()
-            throw TestFailure("the gateway did not start: \(lines.withLockedValue { $0 })")
+            throw TestFailure("the gateway did not start: \(output.text)")
         }
-        return GatewayProcess(process: process, port: port, secret: secret, output: lines)
+        return GatewayProcess(process: process, port: port, secret: secret, output: output)
     }
 
     /// Waits for the process to exit; its status, or `nil` after `timeout`.

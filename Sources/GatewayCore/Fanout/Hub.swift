@@ -289,19 +289,11 @@ package final class Hub: Sendable {
 
     /// Waits until no stream is open; `false` when `timeout` passed first.
     package func waitUntilEmpty(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.waitUntilEmpty()
-                return !Task.isCancelled
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let emptied = await withTimeout(timeout) {
+            await self.waitUntilEmpty()
+            return !Task.isCancelled
         }
+        return emptied ?? false
     }
 
     private func allSubscribers() -> [Subscriber] {

@@ -21,22 +21,14 @@ extension Subscription {
 extension Subscriber {
     /// The first frames queued within `wait`; empty when none came or the subscriber was closed.
     fileprivate func firstFrames(within wait: Duration) async -> [EventFrame] {
-        await withTaskGroup(of: [EventFrame]?.self) { group in
-            group.addTask {
-                // Heartbeats wake the loop too; only frames or the end of the subscription count.
-                while let batch = await self.nextBatch() {
-                    if !batch.frames.isEmpty || batch.closeReason != nil { return batch.frames }
-                }
-                return []
+        let frames = await withTimeout(wait) {
+            // Heartbeats wake the loop too; only frames or the end of the subscription count.
+            while let batch = await self.nextBatch() {
+                if !batch.frames.isEmpty || batch.closeReason != nil { return batch.frames }
             }
-            group.addTask {
-                try? await Task.sleep(for: wait)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? []
+            return []
         }
+        return frames ?? []
     }
 }
 

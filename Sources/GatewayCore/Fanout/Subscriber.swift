@@ -11,8 +11,10 @@ package final class Subscriber: Sendable {
     package let id: UInt64
     /// What the stream may see.
     package let scope: StreamScope
-    /// Access per topic index, for constant-time matching; `nil` where the stream has no access.
-    private let accessByTopic: [TopicAccess?]
+    /// The position in `scope.topics` per topic index, for constant-time matching; -1
+    /// where the stream has no access. Positions rather than copies of the accesses: an
+    /// idle stream should hold as little as it can.
+    private let slotByTopic: [Int32]
     /// When the stream's token expires, seconds since 1970.
     package let expiresAt: Double
     private let capacity: Int
@@ -41,9 +43,11 @@ package final class Subscriber: Sendable {
     ) {
         self.id = id
         self.scope = scope
-        var byTopic = [TopicAccess?](repeating: nil, count: topicCount)
-        for access in scope.topics where access.topicIndex < topicCount { byTopic[access.topicIndex] = access }
-        self.accessByTopic = byTopic
+        var slots = [Int32](repeating: -1, count: topicCount)
+        for (slot, access) in scope.topics.enumerated() where access.topicIndex < topicCount {
+            slots[access.topicIndex] = Int32(slot)
+        }
+        self.slotByTopic = slots
         self.expiresAt = scope.principal.expiresAt
         self.capacity = max(1, capacity)
         self.onEviction = onEviction
@@ -52,10 +56,12 @@ package final class Subscriber: Sendable {
 
     /// Whether the stream may see the event.
     package func matches(_ frame: EventFrame) -> Bool {
-        guard frame.topicIndex < accessByTopic.count else { return false }
+        guard frame.topicIndex < slotByTopic.count else { return false }
+        let slot = Int(slotByTopic[frame.topicIndex])
+        guard slot >= 0 else { return false }
         // Called in place through the array's addressor: binding the access to a local
         // would copy it, one retain per member, per subscriber, per event.
-        return accessByTopic[frame.topicIndex]?.matches(frame.facts) ?? false
+        return scope.topics[slot].matches(frame.facts)
     }
 
     /// Queues a frame; evicts the subscriber when its queue is full. Never waits.

@@ -47,6 +47,7 @@ package struct Gateway: Sendable {
         PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
         HealthRoutes(hub: hub).register(on: router)
+        ClientRoutes().register(on: router)
         if settings.devMode { DemoRoutes(settings: settings, hub: hub).register(on: router) }
         MetricsRoutes(registry: registry, metrics: metrics).register(on: router)
 

@@ -90,6 +90,7 @@ struct EffectiveSettings {
                 "stream": q("/events/stream"),
                 "poll": q("/events/poll"),
                 "session": q("/events/session"),
+                "client": q("/client/sse-gateway-client.js"),
                 "health": q("/healthz"),
                 "ready": q("/readyz"),
                 "metrics": q("/metrics"),

@@ -195,7 +195,7 @@ def ingresses() -> list[tuple[str, dict]]:
 
 def test_ingresses_expose_the_browser_routes_only(gateway_config, assembled):
     paths = gateway_config["paths"]
-    public = [paths["stream"], paths["poll"], paths["session"]]
+    public = [paths["stream"], paths["poll"], paths["session"], paths["client"]]
     private = [paths["subscribe"], paths["health"], paths["ready"], paths["metrics"]]
     private += [paths["deliveryPrefix"] + topic for topic in gateway_config["topics"]]
     service = m.the(assembled, "Service", "sse-gateway")

@@ -1,11 +1,14 @@
-/// The dev-mode demo page (`GET /demo`): one self-contained HTML document, no build step
-/// and nothing fetched from elsewhere, so it works offline next to `serve --dev`.
+/// The dev-mode demo page (`GET /demo`): one self-contained HTML document that imports
+/// the browser client from the gateway (`GET /client/sse-gateway-client.js`), no build
+/// step and nothing fetched from elsewhere, so it works offline next to `serve --dev`.
 ///
-/// Element ids are a contract with `checks/browser`: `#state` (`connecting`, `open`,
-/// `error`, `closed`; `data-ready-state` holds `EventSource.readyState`), `#reconnects`,
-/// `#last-event-id`, `#ready`, `#resets`, `#errors`, `#events-<topic with dots as dashes>`
-/// (one `li` per event, `data-event-id` = the CloudEvent id), and the publish form
-/// `#publish-topic`, `#publish-type`, `#publish-data`, `#publish`, `#publish-result`.
+/// Element ids are a contract with `checks/browser`: `#state` (`data-state`: `idle`, then
+/// the client's `connecting`, `open`, `polling`, `closed`), `#transport`, `#reconnects`,
+/// `#last-event-id`, `#ready`, `#ready-count`, `#retry`, `#resets`, `#errors` (the
+/// gateway's `event: error` frames), `#transport-errors` (the browser's own error events
+/// and the refusals behind them), `#events-<topic with dots as dashes>` (one `li` per
+/// event, `data-event-id` = the CloudEvent id), and the publish form `#publish-topic`,
+/// `#publish-type`, `#publish-data`, `#publish`, `#publish-result`.
 enum DemoPage {
     /// The page with its configuration embedded: `identitiesJSON` is an array of
     /// `{"key","label","token"}`, `topicsJSON` the carried topics.
@@ -41,14 +44,17 @@ enum DemoPage {
           .status { display: flex; flex-wrap: wrap; }
           #state { padding: 1px 8px; border-radius: 10px; background: #ccc; }
           #state[data-state="open"] { background: #bfe8c6; }
+          #state[data-state="polling"] { background: #cfe0fb; }
           #state[data-state="connecting"] { background: #fbe3a5; }
-          #state[data-state="error"], #state[data-state="closed"] { background: #f5b9b9; }
+          #state[data-state="closed"] { background: #f5b9b9; }
           .topics { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; }
           ul.events { list-style: none; margin: 0; padding: 0; max-height: 320px; overflow-y: auto; }
           ul.events li, ul.log li { border-top: 1px solid #eceff5; padding: 4px 0; font-family: ui-monospace, monospace;
                                     font-size: 12px; word-break: break-all; }
           ul.log { list-style: none; margin: 0; padding: 0; }
           ul.log:empty::after { content: "none"; color: #8a93a6; font-size: 12px; }
+          .logs > div { flex: 1; min-width: 240px; }
+          .logs small { display: block; color: #5a6478; }
           .type { color: #3056d3; font-weight: 600; }
           .muted { color: #8a93a6; }
           textarea { width: 100%; box-sizing: border-box; font-family: ui-monospace, monospace; }
@@ -57,10 +63,12 @@ enum DemoPage {
         </head>
         <body>
         <h1>sse-gateway demo <span class="muted">(dev mode only)</span></h1>
-        <p class="note">Pick an identity: the page turns its token into the session cookie
-          (<code>POST /events/session</code>), then opens one <code>EventSource</code> on
-          <code>/events/stream</code>. Heartbeats are SSE comments, which <code>EventSource</code>
-          never exposes; the <code>ready</code> event states their interval.</p>
+        <p class="note">Pick an identity: the page imports the browser client
+          (<code>/client/sse-gateway-client.js</code>), whose <code>getToken</code> hands over the
+          identity's token; the client turns it into the session cookie (<code>POST /events/session</code>),
+          opens one <code>EventSource</code> on <code>/events/stream</code>, and reconnects, renews or
+          falls back to <code>/events/poll</code> by itself. Heartbeats are SSE comments, which
+          <code>EventSource</code> never exposes; the <code>ready</code> event states their interval.</p>
 
         <section>
           <h2>Identity</h2>
@@ -74,16 +82,24 @@ enum DemoPage {
         <section>
           <h2>Connection</h2>
           <dl class="status">
-            <dt>state</dt><dd><span id="state" data-state="idle" data-ready-state="">idle</span></dd>
-            <dt>readyState</dt><dd id="ready-state">-</dd>
+            <dt>state</dt><dd><span id="state" data-state="idle">idle</span></dd>
+            <dt>transport</dt><dd id="transport">-</dd>
             <dt>reconnects</dt><dd id="reconnects">0</dd>
             <dt>lastEventId</dt><dd id="last-event-id">-</dd>
             <dt>ready events</dt><dd id="ready-count">0</dd>
+            <dt>next attempt</dt><dd id="retry">-</dd>
           </dl>
           <div>ready: <code id="ready" class="muted">-</code></div>
-          <div class="row" style="align-items:flex-start; margin-top:8px">
-            <div style="flex:1"><strong>reset</strong> events<ul class="log" id="resets"></ul></div>
-            <div style="flex:1"><strong>error</strong> events<ul class="log" id="errors"></ul></div>
+          <div class="row logs" style="align-items:flex-start; margin-top:8px">
+            <div><strong>reset</strong> frames<small>refetch state, then events continue</small>
+              <ul class="log" id="resets"></ul></div>
+            <div><strong>event: error</strong> frames from the gateway
+              <small>a MessageEvent whose data is {"code","message"}: the gateway ended the stream</small>
+              <ul class="log" id="errors"></ul></div>
+            <div><strong>transport errors</strong>
+              <small>the browser's own error event, a plain Event without data; an HTTP status
+                comes from the client's poll with the same query</small>
+              <ul class="log" id="transport-errors"></ul></div>
           </div>
         </section>
 
@@ -104,8 +120,9 @@ enum DemoPage {
         </section>
 
         <script id="demo-configuration" type="application/json">__DEMO_CONFIGURATION__</script>
-        <script>
-        "use strict";
+        <script type="module">
+        import { connect } from "./client/sse-gateway-client.js";
+
         const configuration = JSON.parse(document.getElementById("demo-configuration").textContent);
         const samples = {
           "student.progress": { type: "progress.updated", data: { studentId: "s-1", score: 88 } },
@@ -114,8 +131,8 @@ enum DemoPage {
         };
         const byId = (id) => document.getElementById(id);
         const listId = (topic) => "events-" + topic.replace(/[^A-Za-z0-9_-]/g, "-");
-        let source = null;
-        let opens = 0;
+        let live = null;
+        let arrivals = 0;
 
         for (const [index, identity] of configuration.identities.entries()) {
           const label = document.createElement("label");
@@ -140,30 +157,18 @@ enum DemoPage {
           byId("publish-topic").append(option);
         }
 
-        function showState(state) {
-          const element = byId("state");
-          const readyState = source ? String(source.readyState) : "";
-          element.textContent = state;
-          element.dataset.state = state;
-          element.dataset.readyState = readyState;
-          byId("ready-state").textContent = readyState === "" ? "-" :
-            readyState + " (" + ["CONNECTING", "OPEN", "CLOSED"][source.readyState] + ")";
-        }
-
-        function noteEventId(event) {
-          if (event.lastEventId) byId("last-event-id").textContent = event.lastEventId;
+        function showPosition() {
+          if (live && live.lastEventId) byId("last-event-id").textContent = live.lastEventId;
         }
 
         function logLine(listId, text) {
           const item = document.createElement("li");
-          item.textContent = new Date().toLocaleTimeString() + " " + text;
+          item.textContent = new Date().toISOString().slice(11, 23) + " " + text;
           byId(listId).prepend(item);
         }
 
-        function showEvent(topic, message) {
-          noteEventId(message);
-          let event;
-          try { event = JSON.parse(message.data); } catch { event = { id: "", type: "?", data: message.data }; }
+        function showEvent(topic, event) {
+          showPosition();
           const item = document.createElement("li");
           item.dataset.eventId = event.id;
           item.dataset.type = event.type;
@@ -179,60 +184,62 @@ enum DemoPage {
           byId(listId(topic)).prepend(item);
         }
 
-        function openStream() {
-          if (source) source.close();
-          opens = 0;
-          byId("reconnects").textContent = "0";
-          source = new EventSource("/events/stream?topics=" + configuration.topics.map(encodeURIComponent).join(","));
-          showState("connecting");
-          source.onopen = () => {
-            opens += 1;
-            byId("reconnects").textContent = String(Math.max(0, opens - 1));
-            showState("open");
-          };
-          source.addEventListener("ready", (message) => {
-            noteEventId(message);
-            byId("ready").textContent = message.data;
+        function showState(state, identity) {
+          const element = byId("state");
+          element.textContent = state;
+          element.dataset.state = state;
+          byId("transport").textContent = live.transport;
+          showPosition();
+          if (state !== "open" && state !== "polling") return;
+          arrivals += 1;
+          byId("reconnects").textContent = String(arrivals - 1);
+          byId("retry").textContent = "-";
+          byId("session").textContent = "session cookie set for " + identity.label;
+          byId("session").dataset.identity = identity.key;
+          if (state === "open") {
+            byId("ready").textContent = JSON.stringify(live.ready);
             byId("ready-count").textContent = String(Number(byId("ready-count").textContent) + 1);
-          });
-          source.addEventListener("reset", (message) => {
-            noteEventId(message);
-            logLine("resets", message.data);
-          });
-          // The gateway's `event: error` frames and the browser's connection errors share
-          // the name; only the gateway's carry data.
-          source.addEventListener("error", (message) => {
-            if (message instanceof MessageEvent && message.data) {
-              logLine("errors", message.data);
-              return;
-            }
-            showState(source.readyState === EventSource.CLOSED ? "closed" : "error");
-          });
-          for (const topic of configuration.topics) {
-            source.addEventListener(topic, (message) => showEvent(topic, message));
           }
         }
 
-        async function connect() {
+        // The client reports the gateway's close frames (kind "server": the MessageEvent's
+        // data) apart from the browser's own error events and the refusals behind them.
+        function showError(error) {
+          if (error.kind === "server") {
+            logLine("errors", JSON.stringify({ code: error.code, message: error.message }));
+          } else if (error.kind === "refused") {
+            const code = error.code ? " " + error.code : "";
+            logLine("transport-errors", "HTTP " + error.status + code + " (from a " + error.during + "): " + error.detail);
+          } else {
+            logLine("transport-errors", error.kind + ": " + error.detail);
+          }
+          byId("retry").textContent = error.fatal ? "none: stopped (" + error.status + ")"
+            : error.retryInMs === null ? "the browser's own reconnect, after the server's retry:"
+            : "in " + error.retryInMs + " ms";
+        }
+
+        function signIn() {
           const key = document.querySelector("input[name=identity]:checked").value;
           const identity = configuration.identities.find((candidate) => candidate.key === key);
-          byId("session").textContent = "signing in as " + identity.label + "…";
-          try {
-            const response = await fetch("/events/session", {
-              method: "POST",
-              headers: { Authorization: "Bearer " + identity.token },
-              credentials: "same-origin",
-            });
-            if (!response.ok) {
-              byId("session").textContent = "session refused: HTTP " + response.status;
-              return;
-            }
-            byId("session").textContent = "session cookie set for " + identity.label;
-            byId("session").dataset.identity = identity.key;
-            openStream();
-          } catch (error) {
-            byId("session").textContent = "session request failed: " + error;
-          }
+          if (live) live.close();
+          arrivals = 0;
+          byId("reconnects").textContent = "0";
+          byId("ready-count").textContent = "0";
+          for (const id of ["resets", "errors", "transport-errors"]) byId(id).replaceChildren();
+          delete byId("session").dataset.identity;
+          live = connect({
+            url: new URL(".", location.href).href,
+            topics: configuration.topics,
+            getToken: () => {
+              byId("session").textContent = "signing in as " + identity.label + "…";
+              return identity.token;
+            },
+            onStateChange: (state) => showState(state, identity),
+            onReset: (reset) => logLine("resets", JSON.stringify(reset)),
+            onError: showError,
+          });
+          for (const topic of configuration.topics) live.on(topic, (event) => showEvent(topic, event));
+          showState(live.state, identity);
         }
 
         function fillSample() {
@@ -250,7 +257,7 @@ enum DemoPage {
           }
           const body = { topic: byId("publish-topic").value, type: byId("publish-type").value, data };
           try {
-            const response = await fetch("/demo/publish", {
+            const response = await fetch("./demo/publish", {
               method: "POST",
               headers: { "Content-Type": "application/json" },
               body: JSON.stringify(body),
@@ -263,19 +270,12 @@ enum DemoPage {
           }
         }
 
-        byId("connect").addEventListener("click", connect);
+        byId("connect").addEventListener("click", signIn);
         byId("publish").addEventListener("click", publish);
         byId("publish-topic").addEventListener("change", fillSample);
         fillSample();
-        // The readyState changes without an event while the browser retries; keep it visible.
-        setInterval(() => {
-          if (!source) return;
-          const shown = byId("state").dataset.readyState;
-          if (shown !== String(source.readyState)) {
-            showState(source.readyState === EventSource.OPEN ? "open" :
-                      source.readyState === EventSource.CLOSED ? "closed" : "connecting");
-          }
-        }, 500);
+        // A poll answer moves the position after its handlers ran.
+        setInterval(showPosition, 500);
         </script>
         </body>
         </html>

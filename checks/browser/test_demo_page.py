@@ -44,7 +44,7 @@ def open_page_as(driver, base: str, identity: str) -> None:
     driver.find_element(By.ID, "connect").click()
     wait_until(driver, lambda d: state(d) == "open", "the stream never opened")
     wait_until(driver, lambda d: d.find_element(By.ID, "ready-count").text == "1", "no ready event")
-    assert driver.find_element(By.ID, "state").get_attribute("data-ready-state") == "1"
+    assert driver.find_element(By.ID, "transport").text == "sse"
 
 
 def publish_with_form(driver, topic: str) -> str:
@@ -95,6 +95,7 @@ def test_student_sees_own_progress_only_and_form_publishes(browser, gateways, pr
 
     assert browser.find_element(By.ID, "reconnects").text == "0"
     assert log_lines(browser, "resets") == [] and log_lines(browser, "errors") == []
+    assert log_lines(browser, "transport-errors") == []
 
 
 def test_every_sample_identity_opens_the_stream(browser, gateways, proxy):
@@ -167,7 +168,7 @@ def test_browser_resumes_across_a_gateway_restart_without_loss_or_duplicates(
         lambda d: any("shutting_down" in line for line in log_lines(d, "errors")),
         "no shutting_down error event before the exit",
     )
-    wait_until(browser, lambda d: state(d) in ("error", "connecting"), "the page never noticed the gateway going away")
+    wait_until(browser, lambda d: state(d) == "connecting", "the page never noticed the gateway going away")
 
     e3 = broker.publish("student.progress", "progress.updated", {"studentId": "s-1", "score": 30}, None)
     e4 = broker.publish("student.progress", "progress.updated", {"studentId": "s-1", "score": 40}, None)
@@ -185,6 +186,13 @@ def test_browser_resumes_across_a_gateway_restart_without_loss_or_duplicates(
     assert int(browser.find_element(By.ID, "reconnects").text) >= 1
     assert browser.find_element(By.ID, "ready-count").text == "2"
     assert browser.find_element(By.ID, "last-event-id").text.startswith("0:" + e4)
+    # Issue 14 item 6: the page keeps the gateway's `event: error` frame (a MessageEvent with
+    # data) apart from the browser's own error events (plain Events) while it was away.
+    server_frames = [json.loads(line.split(" ", 1)[1]) for line in log_lines(browser, "errors")]
+    assert [frame["code"] for frame in server_frames] == ["shutting_down"], server_frames
+    assert all(set(frame) == {"code", "message"} for frame in server_frames)
+    transport = log_lines(browser, "transport-errors")
+    assert transport and not any("shutting_down" in line for line in transport), transport
 
     screenshot = output_dir / "demo-page-after-restart.png"
     assert browser.save_screenshot(str(screenshot)), screenshot

@@ -20,11 +20,17 @@ The pieces a browser test combines:
 - `GatedProxy`: a TCP proxy between the browser and the gateway, standing in for the
   Kubernetes Service, which routes to a pod only while it is ready. While the gate is
   closed every new connection is accepted and reset at once (the browser sees a network
-  error and its EventSource retries); open connections are left alone.
+  error and its EventSource retries); open connections are left alone unless dropped.
+  Its upstream can be switched to another gateway (another pod behind the Service).
+- `mint_token`: an HS256 JWT signed with the fixed secret, for tests that need tokens of
+  their own (short lifetimes, other subjects) without the page's.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -64,6 +70,19 @@ def gateway_binary() -> Path:
     return path
 
 
+def mint_token(subject: str, roles: list[str], lifetime: int = 3600, **claims) -> str:
+    """An HS256 JWT as the gateway's own `token` command makes one (`sub`, `roles`, `iat`, `exp`)."""
+
+    def encode(value: dict) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=")
+
+    now = int(time.time())
+    payload = {"sub": subject, "roles": roles, "iat": now, "exp": now + lifetime, **claims}
+    signing_input = encode({"alg": "HS256", "typ": "JWT"}) + b"." + encode(payload)
+    signature = hmac.new(HS256_SECRET.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(signature).rstrip(b"=")).decode()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -83,11 +102,12 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
 class GatewayProcess:
     """One `sse-gateway serve` process on `port`; its output goes to `log_path`."""
 
-    def __init__(self, port: int, log_path: Path, dev: bool = True):
+    def __init__(self, port: int, log_path: Path, dev: bool = True, environment: dict | None = None):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.dev = dev
+        self.environment = environment or {}
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "GatewayProcess":
@@ -107,6 +127,7 @@ class GatewayProcess:
         }
         if "TSAN_OPTIONS" in os.environ:
             environment["TSAN_OPTIONS"] = os.environ["TSAN_OPTIONS"]
+        environment.update(self.environment)
         arguments = [str(gateway_binary()), "serve"] + (["--dev"] if self.dev else [])
         log = open(self.log_path, "ab")
         try:
@@ -125,6 +146,11 @@ class GatewayProcess:
                 pass
             time.sleep(0.1)
         pytest.fail(f"the gateway did not answer /healthz within {timeout} s:\n{self.log_tail()}")
+
+    def begin_stop(self) -> None:
+        """SIGTERM without waiting: the gateway drains while the test goes on."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM (the gateway drains: `shutting_down` to every stream), then wait for the exit."""
@@ -154,8 +180,8 @@ class Broker:
     def __init__(self):
         self.retained: list[tuple[str, dict]] = []
 
-    def publish(self, topic: str, event_type: str, data: dict, deliver_to: GatewayProcess | None) -> str:
-        """Keeps the event; delivers it at once to `deliver_to` when a gateway is up."""
+    def publish(self, topic: str, event_type: str, data: dict, deliver_to) -> str:
+        """Keeps the event; delivers it at once to `deliver_to` (a gateway, a list of them, or None)."""
         event = {
             "specversion": "1.0",
             "id": f"broker-{len(self.retained) + 1}-{os.urandom(4).hex()}",
@@ -166,8 +192,9 @@ class Broker:
             "data": data,
         }
         self.retained.append((topic, event))
-        if deliver_to is not None:
-            self.deliver(topic, event, deliver_to)
+        for gateway in deliver_to if isinstance(deliver_to, list) else [deliver_to]:
+            if gateway is not None:
+                self.deliver(topic, event, gateway)
         return event["id"]
 
     def redeliver_all(self, gateway: GatewayProcess) -> None:
@@ -214,6 +241,17 @@ class GatedProxy:
 
     def close_gate(self) -> None:
         self.gate.clear()
+
+    def switch_upstream(self, port: int) -> None:
+        """New connections go to `port` from now on (the Service's endpoints changed)."""
+        self.upstream_port = port
+
+    def drop_connections(self) -> None:
+        """Ends every forwarded connection at once, as a network outage would."""
+        with self.lock:
+            connections = list(self.sockets)
+        for connection in connections:
+            self.close_quietly(connection)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -316,8 +354,9 @@ def gateways(gateway_port, tmp_path):
     """Starts gateway processes on one port, one after the other; stops whatever still runs."""
     started: list[GatewayProcess] = []
 
-    def start(dev: bool = True) -> GatewayProcess:
-        gateway = GatewayProcess(gateway_port, tmp_path / f"gateway-{len(started) + 1}.log", dev=dev)
+    def start(dev: bool = True, port: int | None = None, environment: dict | None = None) -> GatewayProcess:
+        log_path = tmp_path / f"gateway-{len(started) + 1}.log"
+        gateway = GatewayProcess(port or gateway_port, log_path, dev=dev, environment=environment)
         started.append(gateway)
         return gateway.start()
 

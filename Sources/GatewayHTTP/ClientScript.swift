@@ -5,7 +5,7 @@
 /// serves it with nothing beside it (`ClientRoutes`).
 enum ClientScript {
     /// The SHA-256 of `source` (its UTF-8 bytes), in hex.
-    static let sha256 = "6ad9d0c5301d693865606daf852ffde6bea8a86e2c541a55939d6334b106ed2b"
+    static let sha256 = "7264e653dcfa8b5a2f2e628d69f78a4d9d786e9b71a5d7c4b0cacb963cef082d"
 
     /// The module, byte for byte.
     static let source = #"""
@@ -96,6 +96,7 @@ enum ClientScript {
             if (queue.length > settings.maxQueuedEvents && !paused) {
               paused = true; // resumes from `received` once the page caught up
               stopTransport();
+              setState("connecting");
             }
           }
 

@@ -440,10 +440,14 @@ def test_a_401_after_an_outage_renews_through_getToken(browser, gateways, proxy,
 def test_a_reset_after_a_restart_is_handed_to_onReset_before_later_events(browser, gateways, proxy, broker):
     """The new pod's replay log (2 events) no longer reaches back to the browser's position:
     the stream starts with `reset`. The page's onReset refetches (a promise the test holds
-    open); an event that arrives meanwhile is delivered only after it settles."""
+    open); events that arrive meanwhile are delivered only after it settles. More of them
+    than `maxQueuedEvents` pause the stream, which resumes from the last one held: none is
+    lost or repeated."""
     first = gateways()
     proxy.open_gate()
-    options = {"minRetryMs": 300, "maxRetryMs": 2000}
+    # One event held at most: the second pauses the stream, which resumes from it while the
+    # 2-event log still holds it.
+    options = {"minRetryMs": 300, "maxRetryMs": 2000, "maxQueuedEvents": 1}
     start_client(browser, proxy.base, token=mint_token("s-1", ["student"]), holdResets=True, options=options)
     wait_for_state(browser, "open", "the client never opened its stream")
     open_bare(browser)
@@ -460,15 +464,18 @@ def test_a_reset_after_a_restart_is_handed_to_onReset_before_later_events(browse
     # The bare EventSource, reconnected (its own `ready`), shows when the live event is on the wire.
     bare_ready = "return window.bare.record.ready"
     wait_until(browser, lambda d: d.execute_script(bare_ready) == 2, "bare never reconnected")
-    live = progress(broker, "s-1", 50, second)
-    wait_until(browser, lambda d: live in d.execute_script("return window.bare.record.events"), "live event not sent")
-    assert live not in record(browser)["events"], "an event was delivered while onReset was pending"
+    live = [progress(broker, "s-1", score, second) for score in range(50, 53)]
+    bare_events = "return window.bare.record.events"
+    wait_until(browser, lambda d: set(live) <= set(d.execute_script(bare_events)), "live events not sent")
+    assert not set(live) & set(record(browser)["events"]), "an event was delivered while onReset was pending"
+    wait_for_state(browser, "connecting", "more than maxQueuedEvents held did not pause the stream")
     browser.execute_script("window.releaseReset()")
-    wait_for_events(browser, [live], "the held event never arrived")
+    wait_for_events(browser, live, "the held events never arrived")
+    wait_for_state(browser, "open", "the stream did not resume after the pause")
 
     log = record(browser)["log"]
-    assert record(browser)["events"] == [e1, live]
-    assert log.index("reset-start history_gap") < log.index("reset-end") < log.index("event " + live), log
+    assert record(browser)["events"] == [e1] + live
+    assert log.index("reset-start history_gap") < log.index("reset-end") < log.index("event " + live[0]), log
     assert not set(missed) & set(record(browser)["events"])
 
 

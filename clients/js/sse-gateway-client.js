@@ -85,6 +85,7 @@ export function connect(options) {
     if (queue.length > settings.maxQueuedEvents && !paused) {
       paused = true; // resumes from `received` once the page caught up
       stopTransport();
+      setState("connecting");
     }
   }
 

@@ -5,7 +5,7 @@
 /// serves it with nothing beside it (`ClientRoutes`).
 enum ClientScript {
     /// The SHA-256 of `source` (its UTF-8 bytes), in hex.
-    static let sha256 = "7264e653dcfa8b5a2f2e628d69f78a4d9d786e9b71a5d7c4b0cacb963cef082d"
+    static let sha256 = "cfdb6e8efc023543c9db775d5b2c5e5b8d95b439460f6e60c06b8b8dfcdab7d8"
 
     /// The module, byte for byte.
     static let source = #"""
@@ -202,6 +202,10 @@ enum ClientScript {
               return;
             }
             if (!current(run)) return;
+            if (typeof token !== "string" || token === "") {
+              failed(run, { kind: "token", detail: "getToken() returned no token" });
+              return;
+            }
             let response;
             try {
               response = await fetch(new URL("events/session", base), {

@@ -53,7 +53,7 @@ export type ConnectionError =
       /** Retry-After in milliseconds, 0 when absent (or not exposed to a cross-origin page). */
       retryAfterMs: number;
     })
-  /** `getToken()` threw or rejected. */
+  /** `getToken()` threw, rejected, or returned no token. */
   | (ErrorBase & { kind: "token"; detail: string })
   /** A stream ended before its `ready` frame while the gateway answered polls. */
   | (ErrorBase & { kind: "stream"; detail: string })

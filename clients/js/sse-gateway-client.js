@@ -191,6 +191,10 @@ export function connect(options) {
       return;
     }
     if (!current(run)) return;
+    if (typeof token !== "string" || token === "") {
+      failed(run, { kind: "token", detail: "getToken() returned no token" });
+      return;
+    }
     let response;
     try {
       response = await fetch(new URL("events/session", base), {

@@ -85,7 +85,7 @@ package final class Hub: Sendable {
     package func publish(_ frame: EventFrame) -> PublishOutcome {
         enum Admission {
             case draining, duplicate
-            case accepted(candidates: Int, recipients: Int, evicted: [Subscriber])
+            case accepted(candidates: Int, recipients: Int, evicted: [Subscriber], woken: [Subscriber])
         }
         let admission = state.withLockedValue { state -> Admission in
             guard !state.draining else { return .draining }
@@ -95,24 +95,28 @@ package final class Hub: Sendable {
             // stream receives a topic's frames in log order even when Dapr delivers
             // several events of the topic at once. A stream that got B before A would
             // resume after A and skip B, or repeat it. Queueing never waits (an append
-            // under the subscriber's own lock, and a task wake-up); the eviction
-            // callbacks, which reach the network, run after the lock is released.
+            // under the subscriber's own lock); waking the streams' event loops and the
+            // eviction callbacks run after the lock is released.
             let candidates = state.indexes[frame.topicIndex].candidates(for: frame.facts)
             var recipients = 0
             var evicted: [Subscriber] = []
+            var woken: [Subscriber] = []
             for subscriber in candidates where subscriber.matches(frame) {
                 switch subscriber.offer(frame) {
-                case .queued: recipients += 1
+                case .queued(let wake):
+                    recipients += 1
+                    if wake { woken.append(subscriber) }
                 case .evicted: evicted.append(subscriber)
                 case .closed: break
                 }
             }
-            return .accepted(candidates: candidates.count, recipients: recipients, evicted: evicted)
+            return .accepted(candidates: candidates.count, recipients: recipients, evicted: evicted, woken: woken)
         }
         switch admission {
         case .draining: return .draining
         case .duplicate: return .duplicate
-        case .accepted(let candidates, let recipients, let evicted):
+        case .accepted(let candidates, let recipients, let evicted, let woken):
+            for subscriber in woken { subscriber.wakeConsumer() }
             for subscriber in evicted { subscriber.reportEviction() }
             return .accepted(candidates: candidates, recipients: recipients)
         }
@@ -154,10 +158,17 @@ package final class Hub: Sendable {
         return try await body(subscription)
     }
 
-    private func subscribe(
+    /// Registers a subscription whose consumer is told through `wake` (see `Subscriber`);
+    /// the caller must `unsubscribe` it exactly once.
+    ///
+    /// For a stream served by a channel handler, whose lifetime in the pipeline is the
+    /// subscription's scope (NIO removes every handler once, whatever ends the channel).
+    /// Everything else uses `withSubscription`. Replay and registration are atomic, as there.
+    package func subscribe(
         scope: StreamScope,
         resumeFrom request: ResumeRequest,
-        onEviction: @escaping @Sendable () -> Void
+        onEviction: @escaping @Sendable () -> Void = {},
+        wake: (@Sendable () -> Void)? = nil
     ) throws(SubscriptionError) -> Subscription {
         let registration = state.withLockedValue { state -> Result<Subscription, SubscriptionError> in
             do throws(SubscriptionError) {
@@ -170,7 +181,8 @@ package final class Hub: Sendable {
                 scope: scope,
                 topicCount: topics.count,
                 capacity: configuration.subscriberCapacity,
-                onEviction: onEviction
+                onEviction: onEviction,
+                wake: wake
             )
             state.nextSubscriberID += 1
             var replay: [EventFrame] = []
@@ -216,7 +228,8 @@ package final class Hub: Sendable {
         return try registration.get()
     }
 
-    private func unsubscribe(_ subscriber: Subscriber) {
+    /// Removes a subscription made by `subscribe` (a second call does nothing).
+    package func unsubscribe(_ subscriber: Subscriber) {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             guard state.subscribers.removeValue(forKey: subscriber.id) != nil else { return [] }
             for access in subscriber.scope.topics {

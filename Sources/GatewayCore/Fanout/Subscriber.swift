@@ -3,9 +3,14 @@ import NIOConcurrencyHelpers
 
 /// One open stream as the hub sees it: its scope and a bounded queue of frames.
 ///
-/// Publishers only ever append (never wait); the stream's own task takes whatever is
-/// queued in one batch and writes it. A full queue evicts the subscriber: it is closed
-/// with `slow_consumer` and resumes from the replay log when it reconnects.
+/// Publishers only ever append (never wait); the consumer takes whatever is queued in one
+/// batch and writes it. A full queue evicts the subscriber: it is closed with
+/// `slow_consumer` and resumes from the replay log when it reconnects.
+///
+/// Two kinds of consumer: a task that waits in `nextBatch()` (a long poll), or a stream's
+/// channel handler that is told through `wake` and takes batches with `takeBatch` on its
+/// event loop. `wake` is called at most once until the consumer takes a batch, so a burst
+/// of frames costs one wake-up, not one per frame.
 package final class Subscriber: Sendable {
     /// Unique within the process.
     package let id: UInt64
@@ -19,6 +24,7 @@ package final class Subscriber: Sendable {
     package let expiresAt: Double
     private let capacity: Int
     private let onEviction: @Sendable () -> Void
+    private let wake: (@Sendable () -> Void)?
     private let state: NIOLockedValueBox<State>
 
     private struct State {
@@ -27,6 +33,8 @@ package final class Subscriber: Sendable {
         var enqueuedSinceTick = false
         var closeReason: CloseReason?
         var closeTaken = false
+        /// `wake` was called and the consumer has not taken a batch since.
+        var wakeRequested = false
         // Unsafe rather than checked: the checked one allocates a guard object per wait,
         // once per frame per stream; resuming exactly once is kept by `waiter = nil`.
         var waiter: UnsafeContinuation<Void, Never>?
@@ -39,7 +47,8 @@ package final class Subscriber: Sendable {
         scope: StreamScope,
         topicCount: Int,
         capacity: Int,
-        onEviction: @escaping @Sendable () -> Void
+        onEviction: @escaping @Sendable () -> Void,
+        wake: (@Sendable () -> Void)? = nil
     ) {
         self.id = id
         self.scope = scope
@@ -51,6 +60,7 @@ package final class Subscriber: Sendable {
         self.expiresAt = scope.principal.expiresAt
         self.capacity = max(1, capacity)
         self.onEviction = onEviction
+        self.wake = wake
         self.state = NIOLockedValueBox(State())
     }
 
@@ -68,7 +78,9 @@ package final class Subscriber: Sendable {
     @discardableResult
     package func enqueue(_ frame: EventFrame) -> Bool {
         switch offer(frame) {
-        case .queued: return true
+        case .queued(let wake):
+            if wake { wakeConsumer() }
+            return true
         case .closed: return false
         case .evicted:
             reportEviction()
@@ -78,8 +90,9 @@ package final class Subscriber: Sendable {
 
     /// What became of an offered frame.
     package enum Offer: Sendable {
-        /// Queued; the stream's task was woken if it waited.
-        case queued
+        /// Queued; a task waiting in `nextBatch()` was resumed. With `wake`, the consumer
+        /// must be told with `wakeConsumer()` once no lock is held.
+        case queued(wake: Bool)
         /// The queue was full: the subscriber is now closed with `slow_consumer`, and
         /// `reportEviction()` must be called once no lock is held.
         case evicted
@@ -90,6 +103,7 @@ package final class Subscriber: Sendable {
     /// Queues a frame, or evicts the subscriber when its queue is full, without calling
     /// out: safe under the hub's lock.
     package func offer(_ frame: EventFrame) -> Offer {
+        let pushed = wake != nil
         let (offer, waiter) = state.withLockedValue { state -> (Offer, UnsafeContinuation<Void, Never>?) in
             guard state.closeReason == nil else { return (.closed, nil) }
             let offer: Offer
@@ -101,7 +115,8 @@ package final class Subscriber: Sendable {
             } else {
                 state.pending.append(frame)
                 state.enqueuedSinceTick = true
-                offer = .queued
+                offer = .queued(wake: pushed && !state.wakeRequested)
+                if pushed { state.wakeRequested = true }
             }
             defer { state.waiter = nil }
             return (offer, state.waiter)
@@ -110,36 +125,76 @@ package final class Subscriber: Sendable {
         return offer
     }
 
-    /// Tells the stream's owner it was evicted (it cuts the connection soon after).
+    /// Tells the stream's owner it was evicted, and wakes its consumer to write `slow_consumer` and end.
     package func reportEviction() {
         onEviction()
+        wakeConsumer()
+    }
+
+    /// Calls `wake`; for an `Offer.queued(wake: true)`, once no lock is held.
+    package func wakeConsumer() {
+        wake?()
     }
 
     /// Asks for a heartbeat unless a frame was queued since the last tick.
     package func heartbeatIfIdle() {
-        let waiter = state.withLockedValue { state -> UnsafeContinuation<Void, Never>? in
+        let pushed = wake != nil
+        let (waiter, wakes) = state.withLockedValue { state -> (UnsafeContinuation<Void, Never>?, Bool) in
             defer { state.enqueuedSinceTick = false }
-            guard !state.enqueuedSinceTick, state.closeReason == nil else { return nil }
+            guard !state.enqueuedSinceTick, state.closeReason == nil else { return (nil, false) }
             state.heartbeatDue = true
+            let wakes = pushed && !state.wakeRequested
+            if pushed { state.wakeRequested = true }
             defer { state.waiter = nil }
-            return state.waiter
+            return (state.waiter, wakes)
         }
         waiter?.resume()
+        if wakes { wakeConsumer() }
     }
 
     /// Ends the stream; the first reason wins. Queued frames are still written first.
     package func close(_ reason: CloseReason) {
-        let waiter = state.withLockedValue { state -> UnsafeContinuation<Void, Never>? in
-            if state.closeReason == nil { state.closeReason = reason }
+        let (waiter, first) = state.withLockedValue { state -> (UnsafeContinuation<Void, Never>?, Bool) in
+            let first = state.closeReason == nil
+            if first { state.closeReason = reason }
+            // A close always wakes the consumer, even one that is not taking frames now
+            // (its connection stalled): it must still write the end and let go.
+            if first { state.wakeRequested = true }
             defer { state.waiter = nil }
-            return state.waiter
+            return (state.waiter, first)
         }
         waiter?.resume()
+        if first { wakeConsumer() }
     }
 
     /// Why the stream was closed, once it was.
     package var closeReason: CloseReason? {
         state.withLockedValue { $0.closeReason }
+    }
+
+    /// Takes whatever is waiting, without waiting; `nil` when there is nothing (or the close
+    /// was taken already).
+    ///
+    /// For a consumer told through `wake`, on its own thread. With `includingFrames: false`
+    /// (its connection cannot take more bytes now) frames stay queued and only the close is
+    /// taken; the queued frames are dropped then, as on eviction: they are in the replay log.
+    /// No further `wake` comes until the consumer takes a batch with frames included (or a
+    /// close arrives), so a stalled consumer is not woken for every frame.
+    package func takeBatch(includingFrames: Bool = true) -> SubscriberBatch? {
+        state.withLockedValue { state -> SubscriberBatch? in
+            if state.closeTaken { return nil }
+            if includingFrames { state.wakeRequested = false }
+            guard state.closeReason != nil || (includingFrames && state.hasWork) else { return nil }
+            let batch = SubscriberBatch(
+                frames: includingFrames ? state.pending.copiedToArray : [],
+                heartbeat: includingFrames && state.heartbeatDue && state.pending.isEmpty,
+                closeReason: state.closeReason
+            )
+            state.pending.removeAll(keepingCapacity: false)
+            state.heartbeatDue = false
+            if state.closeReason != nil { state.closeTaken = true }
+            return batch
+        }
     }
 
     /// Waits for work and takes all of it; `nil` once the close was taken.

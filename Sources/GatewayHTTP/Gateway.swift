@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -43,7 +44,14 @@ package struct Gateway: Sendable {
 
         let router = Router(context: GatewayRequestContext.self)
         DaprRoutes(settings: settings, hub: hub, metrics: metrics).register(on: router)
-        StreamRoutes(settings: settings, hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
+        let streams = StreamRoutes(
+            settings: settings,
+            hub: hub,
+            authenticator: authenticator,
+            metrics: metrics,
+            serverName: Self.serverName,
+            logger: logger
+        )
         PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
         HealthRoutes(hub: hub).register(on: router)
@@ -53,7 +61,12 @@ package struct Gateway: Sendable {
 
         var application = Application(
             router: router,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "sse-gateway"),
+            // Hummingbird's HTTP/1 server, except that a stream leaves it once admitted
+            // (GatewayChildChannel; docs/architecture.md).
+            server: HTTPServerBuilder { responder in
+                GatewayChildChannel(responder: responder, configuration: .init(), streams: streams)
+            },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: Self.serverName),
             logger: logger
         )
         application.addServices(
@@ -66,6 +79,9 @@ package struct Gateway: Sendable {
         self.metrics = metrics
         self.logger = logger
     }
+
+    /// The `Server` header of every answer.
+    private static let serverName = "sse-gateway"
 
     /// Ingest-to-flush buckets: the fan-out is sub-millisecond when healthy, so the low end is fine.
     private static let latencyBuckets: [Duration] = [

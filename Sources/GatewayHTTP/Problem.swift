@@ -21,16 +21,27 @@ package struct Problem: HTTPResponseError {
     }
 
     package func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = JSONText.object([
-            "type": JSONText.quoted("about:blank"),
-            "title": JSONText.quoted(status.reasonPhrase),
-            "status": String(status.code),
-            "code": JSONText.quoted(code),
-            "detail": JSONText.quoted(detail),
-        ])
+        Response(status: status, headers: responseHeaders, body: .init(byteBuffer: body))
+    }
+
+    /// The extra headers and the problem body's `Content-Type`.
+    package var responseHeaders: HTTPFields {
         var fields = headers
         fields[.contentType] = "application/problem+json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return fields
+    }
+
+    /// The `application/problem+json` body.
+    package var body: ByteBuffer {
+        ByteBuffer(
+            string: JSONText.object([
+                "type": JSONText.quoted("about:blank"),
+                "title": JSONText.quoted(status.reasonPhrase),
+                "status": String(status.code),
+                "code": JSONText.quoted(code),
+                "detail": JSONText.quoted(detail),
+            ])
+        )
     }
 }
 

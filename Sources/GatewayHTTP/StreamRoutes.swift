@@ -1,137 +1,147 @@
 import GatewayCore
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
 
 /// The browser side: `GET /events/stream`, one multiplexed SSE stream per request
-/// (design section 3).
+/// (design section 3), served without a task per stream.
 ///
-/// A class, not a struct: the route closure's async frame holds `self` for as long as
-/// the connection lives, and a struct would put a whole `GatewaySettings` in every
-/// stream's frame instead of one reference.
+/// Not a route on Hummingbird's router: `GatewayChildChannel` sends the request here from
+/// the connection's `ConnectionRouter`. The request phase (token verification with key
+/// refresh, scope, admission) runs in the connection's task, as any request does; then,
+/// on the connection's event loop, the stream subscribes and a `StreamHandler` takes the
+/// channel over, and the task ends. A refusal is answered here, with the same
+/// problem+json bodies and headers as everywhere, and ends the connection.
 final class StreamRoutes: Sendable {
     let settings: GatewaySettings
     let hub: Hub
     let authenticator: Authenticator
     let metrics: GatewayMetrics
+    private let serverName: String?
+    private let output: StreamOutput.Settings
+    private let date = HTTPDate()
 
-    init(settings: GatewaySettings, hub: Hub, authenticator: Authenticator, metrics: GatewayMetrics) {
+    init(
+        settings: GatewaySettings,
+        hub: Hub,
+        authenticator: Authenticator,
+        metrics: GatewayMetrics,
+        serverName: String?,
+        logger: Logger
+    ) {
         self.settings = settings
         self.hub = hub
         self.authenticator = authenticator
         self.metrics = metrics
+        self.serverName = serverName
+        self.output = StreamOutput.Settings(settings: settings, metrics: metrics, logger: logger)
     }
 
-    func register(on router: Router<GatewayRequestContext>) {
-        router.get("events/stream") { request, context in
-            // The response's body runs on the connection's task later, for as long as the
-            // stream is open; see `inChildTask` for why the request phase does not.
-            try await inChildTask { try await self.stream(request, context: context) }
+    /// Whether a request head asks for the stream; every other request goes to the router.
+    static func isStreamRequest(_ head: HTTPRequest) -> Bool {
+        guard head.method == .get, let path = head.path else { return false }
+        let route = path.firstIndex(of: "?").map { path[..<$0] } ?? path[...]
+        return route == "/events/stream"
+    }
+
+    /// Serves a stream request its connection's router holds: authenticates and admits it,
+    /// then starts the stream, or refuses it and ends the connection.
+    func serve(_ request: StreamRequest, logger: Logger) async {
+        var logger = logger
+        logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+        let context = GatewayRequestContext(source: .init(channel: request.channel, logger: logger))
+        do {
+            let browser = try await BrowserRequest(
+                Request(head: request.head, body: RequestBody(buffer: ByteBuffer())),
+                context: context,
+                authenticator: authenticator,
+                hub: hub,
+                refusals: metrics
+            )
+            request.channel.eventLoop.execute { self.open(request, for: browser) }
+        } catch {
+            let problem =
+                error as? Problem
+                ?? Problem(.internalServerError, code: "internal_error", detail: "the stream could not be opened")
+            request.channel.eventLoop.execute { self.refuse(request, with: problem) }
         }
     }
 
-    func stream(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let browser = try await BrowserRequest(
-            request,
-            context: context,
-            authenticator: authenticator,
+    /// On the event loop: subscribes and hands the connection to a `StreamHandler`.
+    private func open(_ request: StreamRequest, for browser: BrowserRequest) {
+        let router = request.router.value
+        // The client left while its token was checked: nothing to open.
+        guard request.channel.isActive, !router.clientGone else { return router.close() }
+        let subscription: Subscription
+        do {
+            subscription = try hub.subscribe(
+                scope: browser.scope,
+                resumeFrom: browser.resume,
+                wake: StreamHandler.wakeUp(request.channel)
+            )
+        } catch {
+            // Admitted a moment ago, refused now (a race with another stream or a drain).
+            metrics.streamRefused(error)
+            return refuse(request, with: Problem(error))
+        }
+        metrics.resumed(browser.resume, historyGap: subscription.historyGap)
+        let framing: BodyFraming = request.version.minor >= 1 ? .chunked : .closeDelimited
+        let handler = StreamHandler(
+            subscription: subscription,
             hub: hub,
-            refusals: metrics
+            output: StreamOutput(start: subscription.start, framing: framing, settings: output),
+            writeTimeout: settings.writeTimeout
         )
-        let scope = browser.scope
-        let resume = browser.resume
-        let channel = context.channel
-        let hub = self.hub
-        let metrics = self.metrics
-        let output = StreamOutput(
-            settings: settings,
-            metrics: metrics,
-            logger: context.logger
-        )
-        let headers: HTTPFields = [
+        do {
+            try router.startStream(head: responseHead(for: request, framing: framing), handler: handler)
+        } catch {
+            // The handler never joined the pipeline, so the subscription is still ours to end.
+            hub.unsubscribe(subscription.subscriber)
+            request.channel.close(promise: nil)
+        }
+    }
+
+    /// On the event loop: answers the held request with `problem` and ends the connection.
+    private func refuse(_ request: StreamRequest, with problem: Problem) {
+        let body = problem.body
+        var fields = answerHeaders(for: request.head)
+        fields.append(contentsOf: problem.responseHeaders)
+        fields[.contentLength] = String(body.readableBytes)
+        request.router.value.refuse(HTTPResponse(status: problem.status, headerFields: fields), body: body)
+    }
+
+    /// The head of a stream's `200`: the SSE headers of design section 3. HTTP/1.1 streams
+    /// are chunked and keep-alive (unless the client asked to close); HTTP/1.0 streams end
+    /// by closing the connection.
+    private func responseHead(for request: StreamRequest, framing: BodyFraming) -> HTTPResponseHead {
+        var fields: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8",
             .cacheControl: "no-cache",
             .accelBuffering: "no",
-            .connection: "keep-alive",
         ]
-        return Response(
-            status: .ok,
-            headers: headers,
-            body: ResponseBody { writer in
-                do {
-                    try await hub.withSubscription(
-                        scope: scope,
-                        resumeFrom: resume,
-                        onEviction: {
-                            // The stream's task may be stuck in a write the client never reads;
-                            // give it a moment to write `slow_consumer`, then cut the connection.
-                            channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
-                        }
-                    ) { subscription in
-                        metrics.streamOpened()
-                        metrics.resumed(resume, historyGap: subscription.historyGap)
-                        // Whatever ends the stream (a close, a failed write, cancellation),
-                        // it is counted once, with the reason the subscriber recorded.
-                        defer { metrics.streamClosed(subscription.subscriber.closeReason ?? .clientGone) }
-                        try await Self.run(
-                            subscription,
-                            scope: scope,
-                            output: output.starting(at: subscription.start),
-                            writer: &writer,
-                            channel: channel
-                        )
-                    }
-                } catch let error as SubscriptionError {
-                    metrics.streamRefused(error)
-                    // Admitted a moment ago, refused now (a race with another stream or a drain).
-                    var buffer = ByteBuffer()
-                    let reason: CloseReason = error == .shuttingDown ? .shuttingDown : .limit
-                    StreamEncoder(start: ResumeToken(positions: [:])).writeClose(
-                        reason,
-                        retryMilliseconds: nil,
-                        into: &buffer
-                    )
-                    try await writer.write(buffer)
-                }
-                try await writer.finish(nil)
-            }
-        )
+        switch framing {
+        case .chunked:
+            let closes = request.head.headerFields[.connection]?.lowercased().contains("close") == true
+            fields[.connection] = closes ? "close" : "keep-alive"
+            fields[.transferEncoding] = "chunked"
+        case .closeDelimited:
+            fields[.connection] = "close"
+        }
+        fields.append(contentsOf: answerHeaders(for: request.head))
+        var headers = HTTPHeaders()
+        for field in fields { headers.add(name: field.name.canonicalName, value: field.value) }
+        return HTTPResponseHead(version: request.version, status: .ok, headers: headers)
     }
 
-    /// The stream's loop: write what the subscriber gets until it is closed.
-    ///
-    /// Only the subscriber, the output and the writer live across its awaits (see
-    /// `StreamOutput` for why that matters).
-    private static func run(
-        _ subscription: Subscription,
-        scope: StreamScope,
-        output: StreamOutput,
-        writer: inout any ResponseBodyWriter,
-        channel: any Channel
-    ) async throws {
-        var output = output
-        let subscriber = subscription.subscriber
-        channel.closeFuture.whenComplete { _ in subscriber.close(.clientGone) }
-        try await writer.write(output.opening(scope: scope, historyGap: subscription.historyGap))
-        var pending = subscription.replay[...]
-        while !pending.isEmpty {
-            let chunk = pending.prefix(256)
-            try await writer.write(output.replay(chunk))
-            output.replayed(chunk)
-            pending = pending.dropFirst(chunk.count)
-        }
-        while let batch = await subscriber.nextBatch() {
-            let bytes = output.encode(batch)
-            if bytes.readableBytes > 0 { try await writer.write(bytes) }
-            output.written(batch)
-            if batch.closeReason != nil { break }
-        }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds.
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    /// Headers every answer on the stream path carries, the `200` and the refusals alike,
+    /// as Hummingbird adds them to the answers it writes: `Date`, `Server`. (Headers that
+    /// depend on the request, such as a CORS policy's, belong here too.)
+    private func answerHeaders(for request: HTTPRequest) -> HTTPFields {
+        var fields: HTTPFields = [.date: date.now]
+        if let serverName { fields[.server] = serverName }
+        return fields
     }
 }

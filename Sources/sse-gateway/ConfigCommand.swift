@@ -63,6 +63,8 @@ struct EffectiveSettings {
             "retryMilliseconds": String(settings.retryHint.components.seconds * 1000),
             "drainSeconds": seconds(settings.drainTimeout),
             "reconnectJitterSeconds": seconds(settings.reconnectJitterWindow),
+            "writeTimeoutSeconds": seconds(settings.writeTimeout),
+            "replayChunkBytes": String(settings.replayChunkBytes),
             "maxEventBytes": String(settings.maxEventBytes),
             "subscriberBuffer": String(settings.subscriberBufferFrames),
             "dedupWindow": String(settings.deduplicationWindow),

@@ -51,6 +51,8 @@ enum SettingsLoader {
         settings.deduplicationWindow = config.int(forKey: "gateway.dedupWindow", default: settings.deduplicationWindow)
         settings.drainTimeout = .seconds(config.double(forKey: "gateway.drainSeconds", default: 10))
         settings.reconnectJitterWindow = .seconds(config.double(forKey: "gateway.reconnectJitterSeconds", default: 10))
+        settings.writeTimeout = .seconds(config.double(forKey: "gateway.writeTimeoutSeconds", default: 30))
+        settings.replayChunkBytes = config.int(forKey: "gateway.replayChunkBytes", default: settings.replayChunkBytes)
         settings.appAPIToken = config.string(forKey: "app.apiToken", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
 
         var auth = settings.authentication
@@ -142,6 +144,12 @@ enum SettingsLoader {
         guard settings.maxEventBytes > 0 else { throw SettingsError.invalid("gateway.maxEventBytes", "> 0") }
         guard settings.subscriberBufferFrames > 0 else {
             throw SettingsError.invalid("gateway.subscriberBuffer", "> 0")
+        }
+        guard settings.writeTimeout > .zero else {
+            throw SettingsError.invalid("gateway.writeTimeoutSeconds (GATEWAY_WRITE_TIMEOUT_SECONDS)", "> 0")
+        }
+        guard settings.replayChunkBytes >= 1024 else {
+            throw SettingsError.invalid("gateway.replayChunkBytes (GATEWAY_REPLAY_CHUNK_BYTES)", ">= 1024")
         }
         guard settings.limits.streamsPerUser > 0, settings.limits.totalStreams > 0 else {
             throw SettingsError.invalid("gateway.maxStreamsPerUser / gateway.maxConnections", "> 0")

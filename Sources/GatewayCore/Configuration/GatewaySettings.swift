@@ -28,6 +28,12 @@ package struct GatewaySettings: Sendable {
     package var drainTimeout: Duration = .seconds(10)
     /// Window over which `retry:` hints are spread on shutdown (`GATEWAY_RECONNECT_JITTER_SECONDS`, default 10).
     package var reconnectJitterWindow: Duration = .seconds(10)
+    /// How long a stream's buffered writes may make no progress (the client reads nothing)
+    /// before the stream is ended as `slow_consumer` (`GATEWAY_WRITE_TIMEOUT_SECONDS`, default 30).
+    package var writeTimeout: Duration = .seconds(30)
+    /// Most bytes of replayed frames a resuming stream writes at once; the next chunk waits
+    /// until the connection takes more (`GATEWAY_REPLAY_CHUNK_BYTES`, default 65536).
+    package var replayChunkBytes = 64 * 1024
     /// Dapr's app token (`APP_API_TOKEN`); when set, every `/dapr/*` request must carry it.
     package var appAPIToken: String?
     /// Development mode (`--dev`): generated HMAC secret, relaxed cookie `Secure`, sample commands.

@@ -106,6 +106,13 @@ final class SSEClient: Sendable {
         channel.close(promise: nil)
     }
 
+    /// Aborts the connection with a reset (`SO_LINGER` zero) instead of a FIN.
+    func reset() {
+        let channel = self.channel
+        guard let options = channel as? any SocketOptionProvider else { return close() }
+        options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     /// Stops reading the socket, like a client on a stalled network: the kernel's buffers
     /// fill and then the server's writes to this connection stop completing.
     func stopReading() async throws {

@@ -71,7 +71,8 @@ package struct Gateway: Sendable {
         )
         application.addServices(
             HeartbeatService(hub: hub, interval: settings.heartbeatInterval),
-            KeyRefreshService(keyRing: keyRing, interval: settings.authentication.jwksRefreshInterval)
+            KeyRefreshService(keyRing: keyRing, interval: settings.authentication.jwksRefreshInterval),
+            MemoryReturnService(hub: hub)
         )
         self.hub = hub
         self.application = application

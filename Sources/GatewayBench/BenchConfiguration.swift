@@ -80,6 +80,9 @@ package struct BenchConfiguration: Sendable {
     /// Count a stream ready at its 200 head instead of its first body bytes, for servers
     /// that write nothing until the first event.
     package var readyOnHead = false
+    /// How long to wait after closing every connection before reading the server's RSS
+    /// once more (memory returned after the clients left); zero skips it.
+    package var afterLeave: Duration = .seconds(8)
     /// Event loop threads of the client.
     package var threads: Int
     /// An id unique to this run, in CloudEvent ids so a server's de-duplication of

@@ -24,6 +24,8 @@ package struct BenchReport: Sendable, Encodable {
         package var rssAfterConnect: Int?
         package var rssAfterHold: Int?
         package var rssEnd: Int?
+        /// After every client left and the server had `afterLeave` to settle.
+        package var rssAfterLeave: Int?
         /// (after connecting - before) / ready streams.
         package var bytesPerConnection: Int?
         /// CPU seconds the server used during the run.
@@ -137,7 +139,8 @@ package struct BenchReport: Sendable, Encodable {
         if !connect.rejected.isEmpty { lines.append("  rejected: \(connect.rejected)") }
         lines.append(
             "server RSS: before \(mib(server.rssBefore)), after connecting \(mib(server.rssAfterConnect)), "
-                + "after hold \(mib(server.rssAfterHold)), end \(mib(server.rssEnd)); "
+                + "after hold \(mib(server.rssAfterHold)), end \(mib(server.rssEnd)), "
+                + "after the clients left \(mib(server.rssAfterLeave)); "
                 + "\(server.bytesPerConnection.map { "\($0) bytes" } ?? "n/a") per connection; "
                 + "server CPU \(server.cpuSeconds.map(format) ?? "n/a") s; server fd limit \(server.openFileLimit.map(String.init) ?? "n/a")"
         )

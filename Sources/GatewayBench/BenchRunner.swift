@@ -134,6 +134,12 @@ package struct BenchRunner: Sendable {
             }.get()
         }
         try? await group.shutdownGracefully()
+        // Whether the server gives the memory of the streams back once their clients left.
+        if let probe, configuration.afterLeave > .zero {
+            progress("clients left; waiting \(configuration.afterLeave) for the server to settle")
+            try? await Task.sleep(for: configuration.afterLeave)
+            report.server.rssAfterLeave = probe.residentBytes()
+        }
         return report
     }
 

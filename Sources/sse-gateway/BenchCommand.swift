@@ -101,6 +101,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to hold the idle streams after connecting, before publishing.")
     var hold = 0.0
 
+    @Option(
+        name: .customLong("after-leave"),
+        help: "Seconds to wait after closing every stream before reading the server's RSS again (0 skips)."
+    )
+    var afterLeave = 8.0
+
     @Option(name: .customLong("server-pid"), help: "The server's pid, for RSS and CPU from /proc (repeatable: summed).")
     var serverPIDs: [Int32] = []
 
@@ -171,6 +177,8 @@ struct BenchCommand: AsyncParsableCommand {
             runID: "\(ProcessInfo.processInfo.processIdentifier)-\(UInt64(Date().timeIntervalSince1970 * 1000))"
         )
         configuration.readyOnHead = readyOnHeaders
+        guard (0...600).contains(afterLeave) else { throw ValidationError("--after-leave 0...600 s") }
+        configuration.afterLeave = .milliseconds(Int64(afterLeave * 1000))
         var report: BenchReport
         do {
             report = try await BenchRunner(configuration: configuration).run { line in

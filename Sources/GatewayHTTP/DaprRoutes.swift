@@ -9,6 +9,7 @@ struct DaprRoutes: Sendable {
     let settings: GatewaySettings
     let hub: Hub
     let metrics: GatewayMetrics
+    let tracer: DeliveryTracer
 
     func register(on router: Router<GatewayRequestContext>) {
         let dapr = router.group("dapr")
@@ -45,13 +46,25 @@ struct DaprRoutes: Sendable {
     }
 
     func deliver(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let receivedAt = ContinuousClock.now
         let topic = context.parameters.get("topic") ?? ""
         var logger = context.logger
         logger[metadataKey: "event.topic"] = "\(topic)"
         if let traceparent = request.headers[.traceparent] { logger[metadataKey: "trace.parent"] = "\(traceparent)" }
+        return try await tracer.trace(topic: topic, headers: request.headers, logger: logger) { span, logger in
+            try await deliver(request, topic: topic, span: &span, logger: logger)
+        }
+    }
+
+    private func deliver(
+        _ request: Request,
+        topic: String,
+        span: inout DeliverySpan,
+        logger: Logger
+    ) async throws -> Response {
+        let receivedAt = ContinuousClock.now
         guard let topicIndex = hub.topicIndex(of: topic) else {
             logger.warning("delivery for an unknown topic")
+            span.fail("unknown topic")
             throw Problem(
                 .notFound,
                 code: "unknown_topic",
@@ -63,8 +76,10 @@ struct DaprRoutes: Sendable {
         do {
             body = try await request.body.collect(upTo: limit)
         } catch {
-            logger.warning("dropping poison event", metadata: ["error": "\(CloudEventError.tooLarge(limit: limit))"])
+            let error = CloudEventError.tooLarge(limit: limit)
+            logger.warning("dropping poison event", metadata: ["error": "\(error)"])
             metrics.received(topicIndex: topicIndex, reply: .drop)
+            span.dropped(because: "\(error)")
             return Self.status("DROP")
         }
         let bytes = body.readableBytesView
@@ -72,7 +87,7 @@ struct DaprRoutes: Sendable {
         if settings.bulk.enabled, let bulk = try? JSONDecoder().decode(BulkDelivery.self, from: Data(bytes)),
             bulk.entries != nil
         {
-            return deliverBulk(bulk, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger)
+            return deliverBulk(bulk, topicIndex: topicIndex, receivedAt: receivedAt, span: &span, logger: logger)
         }
         let event: CloudEvent
         do {
@@ -80,15 +95,17 @@ struct DaprRoutes: Sendable {
         } catch {
             logger.warning("dropping poison event", metadata: ["error": "\(error)"])
             metrics.received(topicIndex: topicIndex, reply: .drop)
+            span.dropped(because: "\(error)")
             return Self.status("DROP")
         }
-        return Self.status(publish(event, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger))
+        return Self.status(publish(event, topicIndex: topicIndex, receivedAt: receivedAt, span: &span, logger: logger))
     }
 
     private func publish(
         _ event: CloudEvent,
         topicIndex: Int,
         receivedAt: ContinuousClock.Instant,
+        span: inout DeliverySpan,
         logger: Logger
     ) -> String {
         var logger = logger
@@ -97,11 +114,14 @@ struct DaprRoutes: Sendable {
         if logger[metadataKey: "trace.parent"] == nil, let traceparent = event.traceparent {
             logger[metadataKey: "trace.parent"] = "\(traceparent)"
         }
+        span.record(event)
         let reply: GatewayMetrics.DaprReply
+        var reached = 0
         switch hub.publish(event, topicIndex: topicIndex, receivedAt: receivedAt) {
         case .accepted(_, let recipients):
             logger.debug("event delivered", metadata: ["event.id": "\(event.id)", "event.recipients": "\(recipients)"])
             reply = .success
+            reached = recipients
         case .duplicate:
             logger.debug("duplicate event acknowledged", metadata: ["event.id": "\(event.id)"])
             reply = .duplicate
@@ -112,13 +132,15 @@ struct DaprRoutes: Sendable {
             reply = .drop
         }
         metrics.received(topicIndex: topicIndex, reply: reply)
-        return reply == .duplicate ? "SUCCESS" : reply.rawValue
+        span.record(reply, recipients: reached)
+        return reply.daprStatus
     }
 
     private func deliverBulk(
         _ bulk: BulkDelivery,
         topicIndex: Int,
         receivedAt: ContinuousClock.Instant,
+        span: inout DeliverySpan,
         logger: Logger
     ) -> Response {
         var statuses: [String] = []
@@ -129,18 +151,26 @@ struct DaprRoutes: Sendable {
                     let parsed = try CloudEvent(envelope: event)
                     let size = JSONText.encode(event).utf8.count
                     if size > settings.maxEventBytes { throw CloudEventError.tooLarge(limit: settings.maxEventBytes) }
-                    status = publish(parsed, topicIndex: topicIndex, receivedAt: receivedAt, logger: logger)
+                    status = publish(
+                        parsed,
+                        topicIndex: topicIndex,
+                        receivedAt: receivedAt,
+                        span: &span,
+                        logger: logger
+                    )
                 } catch {
                     logger.warning(
                         "dropping poison event",
                         metadata: ["error": "\(error)", "bulk.entry": "\(entry.entryId ?? "")"]
                     )
                     metrics.received(topicIndex: topicIndex, reply: .drop)
+                    span.dropped(because: "\(error)")
                     status = "DROP"
                 }
             } else {
                 logger.warning("dropping poison event", metadata: ["error": "bulk entry without event"])
                 metrics.received(topicIndex: topicIndex, reply: .drop)
+                span.dropped(because: "bulk entry without event")
                 status = "DROP"
             }
             statuses.append(

@@ -17,6 +17,8 @@ package struct Gateway: Sendable {
     package let drain: DrainService
     /// What `GET /metrics` exports.
     package let metrics: GatewayMetrics
+    /// Exports delivery spans when an OTLP endpoint is set; runs before and stops after the server.
+    private let traceExport: TraceExport?
     private let logger: Logger
 
     /// Builds the gateway; throws when keys cannot be loaded.
@@ -36,14 +38,21 @@ package struct Gateway: Sendable {
         // One registry per gateway, not the process-wide default: no global state, and
         // tests running several gateways in one process each see their own figures.
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets[GatewayMetrics.Name.ingestToFlush] = Self.latencyBuckets
-        let metrics = GatewayMetrics(topics: settings.topics.map(\.topic), factory: factory)
+        var factory = DocumentedMetricsFactory(registry: registry)
+        factory.durationBuckets[GatewayMetrics.Name.ingestToFlush] = Self.latencyBuckets
+        let metrics = GatewayMetrics(
+            topics: settings.topics.map(\.topic),
+            connectionLimit: settings.limits.totalStreams,
+            factory: factory
+        )
         let verifier = TokenVerifier(settings: settings.authentication, keyRing: keyRing, rules: settings.topics)
         let authenticator = Authenticator(settings: settings.authentication, verifier: verifier, metrics: metrics)
 
+        let traceExport = try TraceExport.make(settings: settings.tracing, logger: logger)
+        let tracer = DeliveryTracer(tracer: traceExport?.tracer)
+
         let router = Router(context: GatewayRequestContext.self)
-        DaprRoutes(settings: settings, hub: hub, metrics: metrics).register(on: router)
+        DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer).register(on: router)
         let streams = StreamRoutes(
             settings: settings,
             hub: hub,
@@ -57,7 +66,7 @@ package struct Gateway: Sendable {
         HealthRoutes(hub: hub).register(on: router)
         ClientRoutes().register(on: router)
         if settings.devMode { DemoRoutes(settings: settings, hub: hub).register(on: router) }
-        MetricsRoutes(registry: registry, metrics: metrics).register(on: router)
+        MetricsRoutes(registry: registry, process: ProcessMetrics(factory: factory)).register(on: router)
 
         var application = Application(
             router: router,
@@ -78,6 +87,7 @@ package struct Gateway: Sendable {
         self.application = application
         self.drain = DrainService(hub: hub, timeout: settings.drainTimeout, logger: logger)
         self.metrics = metrics
+        self.traceExport = traceExport
         self.logger = logger
     }
 
@@ -93,9 +103,14 @@ package struct Gateway: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then drains and exits within the drain time.
     package func run(drainTimeout: Duration) async throws {
-        // Services shut down in reverse order: the drain first, then the server.
+        // Services shut down in reverse order: the drain first, then the server, then the
+        // span exporter, which flushes what the drain's last deliveries recorded.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: application), .init(service: drain),
+        ]
+        if let traceExport { services.insert(.init(service: traceExport.service), at: 0) }
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: application), .init(service: drain)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -6,15 +6,15 @@ import Prometheus
 /// `GET /metrics`: the gateway's metrics in the Prometheus text format (docs/observability.md).
 struct MetricsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
-    let metrics: GatewayMetrics
+    let process: ProcessMetrics
 
     func register(on router: Router<GatewayRequestContext>) {
         router.get("metrics") { _, _ in self.scrape() }
     }
 
     func scrape() -> Response {
-        // A gauge of an age is only right at the moment it is read.
-        metrics.refreshSinceLastDelivery()
+        // /proc figures are only right at the moment they are read.
+        process.refresh()
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16 * 1024)
         registry.emit(into: &bytes)

@@ -74,6 +74,12 @@ struct EffectiveSettings {
             "replayEvents": String(settings.replay.eventsPerTopic),
             "replaySeconds": seconds(settings.replay.maximumAge),
             "daprBulk": String(settings.bulk.enabled),
+            "tracing": JSONText.object([
+                "enabled": String(settings.tracing.isEnabled),
+                "otlpEndpoint": optional(settings.tracing.otlpEndpoint),
+                "otlpTracesEndpoint": optional(settings.tracing.otlpTracesEndpoint),
+                "tracesURL": optional(settings.tracing.isEnabled ? settings.tracing.tracesURL : nil),
+            ]),
             "jwt": JSONText.object([
                 "hs256Secret": redacted(auth.hmacSecret),
                 "publicKeyFiles": JSONText.array(auth.publicKeyFiles),

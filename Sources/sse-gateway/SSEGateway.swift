@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayCore
 
 /// The `sse-gateway` command: serve (default), token, publish, config.
 @main
@@ -17,6 +18,7 @@ struct SSEGateway: AsyncParsableCommand {
                                                             deliver an event straight to a gateway (no Dapr)
               sse-gateway config --json                     print the effective settings (secrets redacted)
             """,
+        version: GatewayVersion.current,
         subcommands: [
             ServeCommand.self, TokenCommand.self, PublishCommand.self, ConfigCommand.self, BenchCommand.self,
         ],

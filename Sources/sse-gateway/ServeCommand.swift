@@ -14,7 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
               sse-gateway serve --dev
               GATEWAY_JWKS_URL=https://idp.example/jwks.json APP_API_TOKEN=… sse-gateway serve
               sse-gateway serve --config /etc/sse-gateway/gateway.yaml --port 3000
-            """
+            """,
+        // Also here: with serve as the default subcommand, `sse-gateway --version` reaches it.
+        version: GatewayVersion.current
     )
 
     @OptionGroup var options: SettingsOptions

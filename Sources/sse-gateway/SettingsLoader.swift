@@ -98,6 +98,14 @@ enum SettingsLoader {
             forKey: "gateway.dapr.bulkMaxAwaitMs",
             default: settings.bulk.maxAwaitDurationMilliseconds
         )
+        // OpenTelemetry's own variable names (the file keys map to them the same way).
+        settings.tracing.otlpEndpoint = config.string(forKey: "otel.exporter.otlp.endpoint").flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        settings.tracing.otlpTracesEndpoint = config.string(forKey: "otel.exporter.otlp.traces.endpoint").flatMap {
+            $0.isEmpty ? nil : $0
+        }
+        settings.tracing.sdkDisabled = config.bool(forKey: "otel.sdk.disabled", default: false)
         settings.topics = try topicRules(from: config, claims: auth.claims)
         try validate(settings)
         return settings
@@ -172,6 +180,19 @@ enum SettingsLoader {
         }
         for algorithm in settings.authentication.algorithms where algorithm.lowercased() == "none" {
             throw SettingsError.invalid("gateway.jwt.algorithms", "never 'none'")
+        }
+        for (key, url) in [
+            ("otel.exporter.otlp.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)", settings.tracing.otlpEndpoint),
+            (
+                "otel.exporter.otlp.traces.endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)",
+                settings.tracing.otlpTracesEndpoint
+            ),
+        ] {
+            guard let url else { continue }
+            // A typo here would otherwise only show as spans that never arrive.
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                parsed.host?.isEmpty == false
+            else { throw SettingsError.invalid(key, "an http:// or https:// URL with a host") }
         }
     }
 }

@@ -46,6 +46,8 @@ package struct GatewaySettings: Sendable {
     package var replay = ReplaySettings()
     /// Dapr bulk subscribe.
     package var bulk = BulkSubscribeSettings()
+    /// Trace export (OpenTelemetry's own variable names).
+    package var tracing = TracingSettings()
 
     /// The defaults.
     package init() {}
@@ -129,4 +131,32 @@ package struct BulkSubscribeSettings: Sendable {
 
     /// The defaults.
     package init() {}
+}
+
+/// Where delivery spans go (docs/observability.md "Traces"). The names are OpenTelemetry's
+/// standard variables, so an operator's usual OTel set-up applies unchanged; the other
+/// `OTEL_*` variables (service name, sampler, headers, batch sizes) are read by swift-otel.
+package struct TracingSettings: Sendable {
+    /// OTLP/HTTP base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<base>/v1/traces`.
+    package var otlpEndpoint: String?
+    /// OTLP/HTTP URL for spans, used as is (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+    package var otlpTracesEndpoint: String?
+    /// OpenTelemetry's kill switch (`OTEL_SDK_DISABLED`, default false).
+    package var sdkDisabled = false
+
+    /// The defaults: no endpoint, so no span is made and nothing is exported.
+    package init() {}
+
+    /// Whether spans are made and exported: an endpoint is set and the SDK is not disabled.
+    package var isEnabled: Bool {
+        !sdkDisabled && (otlpEndpoint != nil || otlpTracesEndpoint != nil)
+    }
+
+    /// The URL spans are POSTed to (OTLP/HTTP rules: the signal's own URL as is, else the
+    /// base URL with `v1/traces` appended).
+    package var tracesURL: String? {
+        if let otlpTracesEndpoint { return otlpTracesEndpoint }
+        guard let otlpEndpoint else { return nil }
+        return otlpEndpoint.hasSuffix("/") ? otlpEndpoint + "v1/traces" : otlpEndpoint + "/v1/traces"
+    }
 }

@@ -1,5 +1,5 @@
+import Foundation
 import Metrics
-import Synchronization
 
 /// Every metric the gateway exports (docs/observability.md lists them with their meaning).
 ///
@@ -8,13 +8,22 @@ import Synchronization
 /// registry and nothing global is mutated. Labels are topics and fixed reason codes only:
 /// never a user id.
 package final class GatewayMetrics: Sendable {
-    /// How the gateway answered one Dapr delivery.
+    /// How the gateway answered one Dapr delivery; the raw value is the `reply` label.
     package enum DaprReply: String, Sendable, CaseIterable {
-        case success = "SUCCESS"
-        case drop = "DROP"
-        case retry = "RETRY"
+        case success
+        case drop
+        case retry
         /// `SUCCESS` for an id already accepted: acknowledged, not delivered again.
         case duplicate
+
+        /// The `status` daprd reads in the answer (dapr-contract.md "The answer").
+        package var daprStatus: String {
+            switch self {
+            case .success, .duplicate: "SUCCESS"
+            case .drop: "DROP"
+            case .retry: "RETRY"
+            }
+        }
     }
 
     /// What a resume request found in the replay log.
@@ -27,9 +36,11 @@ package final class GatewayMetrics: Sendable {
         case gap
     }
 
-    /// The stable metric names.
+    /// The stable metric names (their `# HELP` texts are in `MetricHelp`).
     package enum Name {
+        package static let buildInfo = "sse_gateway_build_info"
         package static let activeConnections = "sse_gateway_connections_active"
+        package static let connectionLimit = "sse_gateway_connections_limit"
         package static let openedConnections = "sse_gateway_connections_opened_total"
         package static let closedConnections = "sse_gateway_connections_closed_total"
         package static let eventsReceived = "sse_gateway_events_received_total"
@@ -37,7 +48,7 @@ package final class GatewayMetrics: Sendable {
         package static let replays = "sse_gateway_replay_requests_total"
         package static let authenticationFailures = "sse_gateway_auth_failures_total"
         package static let ingestToFlush = "sse_gateway_ingest_to_flush_seconds"
-        package static let sinceLastDelivery = "sse_gateway_seconds_since_last_dapr_delivery"
+        package static let lastDelivery = "sse_gateway_last_dapr_delivery_timestamp_seconds"
     }
 
     private let factory: any MetricsFactory
@@ -48,14 +59,16 @@ package final class GatewayMetrics: Sendable {
     private let delivered: [Counter]
     private let latency: [Timer]
     private let replay: [ReplayOutcome: Counter]
-    private let sinceLastDelivery: Gauge
-    /// Nanoseconds from `origin` to the last Dapr delivery; the process start until the first.
-    private let lastDelivery = Atomic<Int64>(0)
-    private let origin = ContinuousClock.now
+    private let lastDelivery: Gauge
 
-    /// Creates the handles for `topics` (in hub order) from `factory`.
-    package init(topics: [String], factory: any MetricsFactory) {
+    /// Creates the handles for `topics` (in hub order) from `factory`; `connectionLimit` is
+    /// `GATEWAY_MAX_CONNECTIONS`, exported so an alert can compare the open streams with it.
+    package init(topics: [String], connectionLimit: Int, factory: any MetricsFactory) {
         self.factory = factory
+        // The usual build_info idiom: the labels carry the facts, the value is always 1.
+        let build = [("version", GatewayVersion.current), ("swift_version", GatewayVersion.swift)]
+        Gauge(label: Name.buildInfo, dimensions: build, factory: factory).record(1)
+        Gauge(label: Name.connectionLimit, factory: factory).record(connectionLimit)
         active = Meter(label: Name.activeConnections, factory: factory)
         opened = Counter(label: Name.openedConnections, factory: factory)
         closed = Self.counters(Name.closedConnections, by: "reason", factory: factory)
@@ -65,7 +78,10 @@ package final class GatewayMetrics: Sendable {
         delivered = topics.map { Counter(label: Name.deliveries, dimensions: [("topic", $0)], factory: factory) }
         latency = topics.map { Timer(label: Name.ingestToFlush, dimensions: [("topic", $0)], factory: factory) }
         replay = Self.counters(Name.replays, by: "outcome", factory: factory)
-        sinceLastDelivery = Gauge(label: Name.sinceLastDelivery, factory: factory)
+        lastDelivery = Gauge(label: Name.lastDelivery, factory: factory)
+        // Until the first delivery, the start: "time() - this" then reads "nothing since start"
+        // instead of 56 years, so a quiet pod that just started does not alert.
+        lastDelivery.record(Date().timeIntervalSince1970)
     }
 
     /// One counter per case of `Key`, labelled `dimension` = the case's raw value.
@@ -84,7 +100,7 @@ package final class GatewayMetrics: Sendable {
 
     /// Metrics that go nowhere (tests and tools that do not scrape).
     package static func discarding(topics: [String]) -> GatewayMetrics {
-        GatewayMetrics(topics: topics, factory: NOOPMetricsHandler.instance)
+        GatewayMetrics(topics: topics, connectionLimit: 0, factory: NOOPMetricsHandler.instance)
     }
 
     // MARK: Connections
@@ -114,15 +130,8 @@ package final class GatewayMetrics: Sendable {
     package func received(topicIndex: Int, reply: DaprReply) {
         guard received.indices.contains(topicIndex) else { return }
         received[topicIndex][reply]?.increment()
-        let elapsed = ContinuousClock.now - origin
-        lastDelivery.store(Self.nanoseconds(elapsed), ordering: .relaxed)
-    }
-
-    /// Refreshes the time-since-last-delivery gauge; called right before each scrape.
-    package func refreshSinceLastDelivery() {
-        let now = Self.nanoseconds(ContinuousClock.now - origin)
-        let last = lastDelivery.load(ordering: .relaxed)
-        sinceLastDelivery.record(Double(now - last) / 1e9)
+        // Wall-clock time (one vDSO call and one atomic store): a Prometheus timestamp.
+        lastDelivery.record(Date().timeIntervalSince1970)
     }
 
     // MARK: Delivery

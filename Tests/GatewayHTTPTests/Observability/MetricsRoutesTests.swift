@@ -66,16 +66,16 @@ import Testing
             let delivered = try await scrape(gateway) {
                 $0[#"sse_gateway_deliveries_total{topic="student.progress"}"#] == 1
             }
-            #expect(delivered[#"sse_gateway_events_received_total{topic="student.progress",reply="SUCCESS"}"#] == 2)
+            #expect(delivered[#"sse_gateway_events_received_total{topic="student.progress",reply="success"}"#] == 2)
             #expect(delivered[#"sse_gateway_events_received_total{topic="student.progress",reply="duplicate"}"#] == 1)
-            #expect(delivered[#"sse_gateway_events_received_total{topic="student.progress",reply="DROP"}"#] == 1)
-            #expect(delivered[#"sse_gateway_events_received_total{topic="learning.events",reply="SUCCESS"}"#] == 0)
+            #expect(delivered[#"sse_gateway_events_received_total{topic="student.progress",reply="drop"}"#] == 1)
+            #expect(delivered[#"sse_gateway_events_received_total{topic="learning.events",reply="success"}"#] == 0)
             // The only student who may see m1 got it, once; m2 reached nobody.
             #expect(delivered[#"sse_gateway_deliveries_total{topic="student.progress"}"#] == 1)
             #expect(delivered[#"sse_gateway_ingest_to_flush_seconds_count{topic="student.progress"}"#] == 1)
             #expect(delivered[#"sse_gateway_ingest_to_flush_seconds_bucket{topic="student.progress",le="+Inf"}"#] == 1)
-            let sinceLast = try #require(delivered["sse_gateway_seconds_since_last_dapr_delivery"])
-            #expect(sinceLast >= 0 && sinceLast < 60)
+            let lastDelivery = try #require(delivered["sse_gateway_last_dapr_delivery_timestamp_seconds"])
+            #expect(abs(Date().timeIntervalSince1970 - lastDelivery) < 60)
 
             // A resume the log covers, one it cannot read, and refusals.
             let position = try #require(first.id)
@@ -113,6 +113,38 @@ import Testing
             // No user id and no token ever becomes a label.
             #expect(!closed.text.contains("s-1"))
             #expect(!closed.text.contains(token))
+        }
+    }
+
+    @Test func everyFamilyHasHelpAndTypeAndTheBuildAndProcessFiguresAreThere() async throws {
+        let settings = TestGateway.settings { $0.limits.totalStreams = 1234 }
+        let started = Date().timeIntervalSince1970
+        try await TestGateway.run(settings: settings) { gateway in
+            let scrape = try await scrape(gateway)
+            let lines = scrape.text.split(separator: "\n")
+            let typed = Set(lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
+            let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+            #expect(!typed.isEmpty)
+            #expect(typed == helped, "families without # HELP: \(typed.subtracting(helped).sorted())")
+            #expect(
+                scrape[
+                    #"sse_gateway_build_info{version="\#(GatewayVersion.current)",swift_version="\#(GatewayVersion.swift)"}"#
+                ] == 1
+            )
+            #expect(scrape["sse_gateway_connections_limit"] == 1234)
+            // No delivery yet: the gateway's start stands in for the last one.
+            let lastDelivery = try #require(scrape["sse_gateway_last_dapr_delivery_timestamp_seconds"])
+            #expect(lastDelivery >= started - 1 && lastDelivery <= Date().timeIntervalSince1970)
+            #if os(Linux)
+            // This test process's own figures, as /proc/self/status reports them.
+            let resident = try #require(scrape["process_resident_memory_bytes"])
+            #expect(resident > 1_000_000)
+            #expect(try #require(scrape["process_open_fds"]) > 3)
+            #expect(try #require(scrape["process_max_fds"]) >= scrape["process_open_fds"] ?? 0)
+            #expect(try #require(scrape["process_cpu_seconds_total"]) > 0)
+            let start = try #require(scrape["process_start_time_seconds"])
+            #expect(start <= started + 1 && start > started - 24 * 3600)
+            #endif
         }
     }
 

@@ -16,7 +16,8 @@ struct CommandRun {
         process.executableURL = GatewayProcess.binary
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("DAPR_") && !$0.key.hasPrefix("GATEWAY_") && $0.key != "APP_API_TOKEN"
+            !$0.key.hasPrefix("DAPR_") && !$0.key.hasPrefix("GATEWAY_") && !$0.key.hasPrefix("OTEL_")
+                && $0.key != "APP_API_TOKEN"
         }
         for (key, value) in environment { merged[key] = value }
         process.environment = merged

@@ -33,7 +33,8 @@ struct GatewayProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
-        var environment = ProcessInfo.processInfo.environment
+        // A developer's OpenTelemetry set-up must not send the tests' spans anywhere.
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OTEL_") }
         environment["GATEWAY_JWT_HS256_SECRET"] = secret
         environment["GATEWAY_HEARTBEAT_SECONDS"] = "1"
         for (key, value) in extra { environment[key] = value }

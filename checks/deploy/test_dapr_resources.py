@@ -214,3 +214,44 @@ def test_components_carry_no_namespace(path):
     """They are applied with `kubectl apply -n <namespace>` into the gateway's namespace."""
     for document in m.load_documents(path):
         assert "namespace" not in document["metadata"], f"{path.name}: {m.object_id(document)}"
+
+
+def configuration() -> dict:
+    return m.the(m.load_documents(m.COMPONENTS / "configuration.yaml"), "Configuration")
+
+
+def test_configuration_denies_service_invocation_to_the_gateway():
+    """Only pub/sub deliveries may reach the app (docs/threat-model.md "Service invocation")."""
+    document = configuration()
+    assert document["apiVersion"] == "dapr.io/v1alpha1"
+    assert set(document) <= {"apiVersion", "kind", "metadata", "spec", "scopes"}
+    spec = document["spec"]
+    known = {"accessControl", "tracing", "metrics", "metric", "mtls", "features", "api", "appHttpPipeline",
+             "httpPipeline", "secrets", "components", "logging", "nameResolution", "wasm", "workflow"}  # fmt: skip
+    assert set(spec) <= known, f"unknown Configuration keys {set(spec) - known}"
+    access = spec["accessControl"]
+    assert set(access) <= {"defaultAction", "trustDomain", "policies"}
+    assert access["defaultAction"] == "deny"
+    for policy in access.get("policies", []):
+        # An app-wide allow would reopen /dapr/* to that caller.
+        assert policy.get("defaultAction") == "deny", f"policy for {policy.get('appId')} must deny by default"
+        for operation in policy.get("operations", []):
+            assert not operation["name"].startswith("/dapr"), f"{policy.get('appId')} may invoke {operation['name']}"
+
+
+def test_configuration_traces_with_a_sampling_rate_and_an_otlp_collector():
+    tracing = configuration()["spec"]["tracing"]
+    assert set(tracing) <= {"samplingRate", "stdout", "otel", "zipkin"}
+    # daprd parses samplingRate from a string.
+    assert isinstance(tracing["samplingRate"], str) and 0 < float(tracing["samplingRate"]) <= 1
+    otel = tracing["otel"]
+    assert set(otel) <= {"endpointAddress", "isSecure", "protocol", "headers", "timeout"}
+    assert otel["protocol"] in ("grpc", "http")
+    assert isinstance(otel["isSecure"], bool)
+    # host:port, no scheme: daprd adds it from protocol and isSecure.
+    assert re.fullmatch(r"[A-Za-z0-9.-]+:\d+", otel["endpointAddress"]), otel["endpointAddress"]
+
+
+def test_the_deployment_names_the_configuration(deployment):
+    notes = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert notes["dapr.io/config"] == configuration()["metadata"]["name"]

@@ -7,6 +7,13 @@
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
+# OCI labels of the image (below). VERSION is the binary's own (`sse-gateway --version`;
+# checks/deploy compares them); pass the rest at build time:
+#   docker build --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -t …:0.1.0 .
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
 
 # ---------------------------------------------------------------------------- build
 FROM ${SWIFT_IMAGE} AS build
@@ -27,6 +34,17 @@ RUN swift build -c release --static-swift-stdlib --product sse-gateway \
 
 # -------------------------------------------------------------------------- runtime
 FROM ${RUNTIME_IMAGE}
+ARG RUNTIME_IMAGE
+ARG VERSION
+ARG REVISION
+ARG CREATED
+# Open Container Initiative annotations: what registries, scanners and `docker inspect` show.
+LABEL org.opencontainers.image.title="sse-gateway" \
+      org.opencontainers.image.description="Server-Sent Events gateway for Dapr pub/sub with per-user JWT scopes" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="docker.io/library/${RUNTIME_IMAGE}"
 # Only what the binary links and what the image itself uses:
 #   libcurl4         FoundationNetworking (HTTPS to the JWKS URL); brings OpenSSL & co.
 #   ca-certificates  to verify that HTTPS

@@ -25,7 +25,7 @@ APP_ID = "sse-gateway"
 CONTAINER = "sse-gateway"
 
 # Files in k8s/ that are deliberately not kustomization resources (documented there).
-K8S_EXTRA_FILES = ("secret.example.yaml", "ingress.yaml", "ingress-kong.yaml")
+K8S_EXTRA_FILES = ("secret.example.yaml", "ingress.yaml", "ingress-kong.yaml", "httproute.yaml")
 
 # Marker of the commented Kafka alternative in components/pubsub.yaml.
 KAFKA_MARKER = "# --- kafka alternative ---"

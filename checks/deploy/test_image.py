@@ -7,6 +7,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import manifests as m
+from conftest import gateway_binary
 
 SCRIPTS = m.REPO / "scripts"
 CHECK = SCRIPTS / "check-runtime-libraries"
@@ -81,6 +83,31 @@ def test_runtime_stage_runs_the_binary_as_non_root():
     assert uid.isdigit() and int(uid) == 10001
     assert "HEALTHCHECK" in instructions
     assert any(k == "COPY" and "--from=build" in a and "/usr/local/bin/sse-gateway" in a for k, a in runtime)
+
+
+def test_runtime_image_carries_the_oci_labels():
+    (label,) = [a for k, a in stages()[-1] if k == "LABEL"]
+    labels = dict(re.findall(r'(org\.opencontainers\.image\.[a-z.]+)="([^"]*)"', label))
+    for key in ("title", "description", "version", "revision", "created", "base.name"):
+        assert f"org.opencontainers.image.{key}" in labels, key
+    # Build arguments become labels only when the stage declares them.
+    declared = {a.split("=", 1)[0] for k, a in stages()[-1] if k == "ARG"}
+    for value in labels.values():
+        for name in re.findall(r"\$\{(\w+)\}", value):
+            assert name in declared, f"ARG {name} is not declared in the runtime stage"
+    # The base image the runtime stage really starts from.
+    assert labels["org.opencontainers.image.base.name"].endswith("${RUNTIME_IMAGE}")
+    assert stages()[-1][0][1] == "${RUNTIME_IMAGE}"
+
+
+def test_image_version_is_the_binarys_and_the_manifests_tag():
+    binary = gateway_binary()
+    result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60, check=True)
+    version = result.stdout.strip()
+    assert arg_defaults()["VERSION"] == version
+    kustomization = m.load_documents(m.K8S / "kustomization.yaml")[0]
+    (image,) = [i for i in kustomization["images"] if i["name"] == "sse-gateway"]
+    assert image["newTag"] == version
 
 
 def test_healthcheck_tool_is_installed():

@@ -17,8 +17,9 @@ except ImportError:  # a required test dependency: fail, do not skip
     kubernetes_validate = None
 
 OLDEST_SUPPORTED = "1.30"  # ContainerResource HPA metrics (k8s/hpa.yaml) are GA since 1.30
-# Objects of these API groups are not Kubernetes core objects (checked in test_dapr_resources).
-FOREIGN_GROUPS = ("dapr.io", "konghq.com")
+# Objects of these API groups are not Kubernetes core objects (checked in test_dapr_resources
+# and test_httproute; kubernetes-validate carries no Gateway API schema).
+FOREIGN_GROUPS = ("dapr.io", "konghq.com", "gateway.networking.k8s.io")
 
 
 def versions() -> list[str]:

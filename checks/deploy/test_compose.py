@@ -83,7 +83,14 @@ def test_daprd_shares_the_gateways_network_and_uses_the_local_components(resolve
     assert options["app-protocol"] == "http"
     # Liveness, never readiness (dapr-contract.md "Health and tokens").
     assert options["app-health-check-path"] == gateway_config["paths"]["health"]
-    mounts = {v["target"]: v["source"] for v in daprd["volumes"]}
+    # Short ("/src:/dst:ro") or long ({source, target}) form, whichever docker-compose prints.
+    mounts = {}
+    for volume in daprd["volumes"]:
+        if isinstance(volume, dict):
+            mounts[volume["target"]] = volume["source"]
+        else:
+            source, target = str(volume).split(":")[:2]
+            mounts[target] = source
     assert mounts[options["resources-path"]] == str(m.COMPONENTS / "local")
     # daprd's HTTP port is published by the gateway service, whose network it uses.
     assert int(options["dapr-http-port"]) in published_ports(resolved["services"]["gateway"])

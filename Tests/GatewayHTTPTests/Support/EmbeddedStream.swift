@@ -57,6 +57,7 @@ final class EmbeddedStream {
         subscriber = subscription.subscriber
         let metrics = GatewayMetrics(
             topics: Self.rules.map(\.topic),
+            connectionLimit: 0,
             factory: PrometheusMetricsFactory(registry: registry)
         )
         let output = StreamOutput(

@@ -91,6 +91,20 @@ struct EffectiveSettings {
                 "leewaySeconds": seconds(auth.leeway),
                 "allowQueryToken": String(auth.allowQueryToken),
                 "sessionCookie": q(auth.sessionCookieName),
+                "claims": JSONText.object([
+                    "subject": q(auth.claims.subject.text),
+                    "roles": JSONText.array(auth.claims.roles.map(\.text)),
+                    "studentIds": q(auth.claims.studentIDs.text),
+                    "courseIds": q(auth.claims.courseIDs.text),
+                    // null: roles are taken as they are; else only the provider roles listed count.
+                    "roleMap": auth.roleMap.isIdentity
+                        ? "null"
+                        : JSONText.object(
+                            auth.roleMap.gatewayRoles.sorted { $0.key < $1.key }.map {
+                                ($0.key, JSONText.array($0.value.sorted()))
+                            }
+                        ),
+                ]),
             ]),
             "paths": JSONText.object([
                 "subscribe": q("/dapr/subscribe"),

@@ -68,10 +68,15 @@ enum SettingsLoader {
         auth.issuer = config.string(forKey: "gateway.jwt.issuer")
         auth.audience = config.string(forKey: "gateway.jwt.audience")
         auth.leeway = .seconds(config.int(forKey: "gateway.jwt.leewaySeconds", default: 30))
-        auth.claims.subject = config.string(forKey: "gateway.jwt.claimSubject", default: auth.claims.subject)
-        auth.claims.roles = config.string(forKey: "gateway.jwt.claimRoles", default: auth.claims.roles)
-        auth.claims.studentIDs = config.string(forKey: "gateway.jwt.claimStudentIds", default: auth.claims.studentIDs)
-        auth.claims.courseIDs = config.string(forKey: "gateway.jwt.claimCourseIds", default: auth.claims.courseIDs)
+        auth.claims = try claimNames(from: config)
+        do {
+            auth.roleMap = try RoleMap(entries: list(config, "gateway.jwt.roleMap") ?? [])
+        } catch {
+            throw SettingsError.invalid(
+                "gateway.jwt.roleMap (GATEWAY_JWT_ROLE_MAP)",
+                "comma-separated provider-role=gateway-role entries such as lms-admin=admin, not '\(error.entry)'"
+            )
+        }
         auth.allowQueryToken = config.bool(forKey: "gateway.allowQueryToken", default: false)
         auth.sessionCookieName = config.string(forKey: "gateway.sessionCookie", default: auth.sessionCookieName)
         settings.authentication = auth
@@ -109,6 +114,35 @@ enum SettingsLoader {
         settings.topics = try topicRules(from: config, claims: auth.claims)
         try validate(settings)
         return settings
+    }
+
+    /// A list setting: comma-separated in the environment (or as one string in the file),
+    /// or a list in the file. `nil` when not set.
+    static func list(_ config: ConfigReader, _ key: ConfigKey) -> [String]? {
+        if let text = config.string(forKey: key) {
+            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return config.stringArray(forKey: key)
+    }
+
+    /// Where the claims are read: each setting is a claim path (`realm_access.roles`).
+    static func claimNames(from config: ConfigReader) throws -> ClaimNames {
+        var claims = ClaimNames()
+        func path(_ key: ConfigKey, _ variable: String, _ fallback: ClaimPath) throws -> ClaimPath {
+            let text = config.string(forKey: key, default: fallback.text).trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { throw SettingsError.invalid("\(key) (\(variable))", "a claim name or path") }
+            return ClaimPath(text)
+        }
+        claims.subject = try path("gateway.jwt.claimSubject", "GATEWAY_JWT_CLAIM_SUBJECT", claims.subject)
+        claims.studentIDs = try path("gateway.jwt.claimStudentIds", "GATEWAY_JWT_CLAIM_STUDENT_IDS", claims.studentIDs)
+        claims.courseIDs = try path("gateway.jwt.claimCourseIds", "GATEWAY_JWT_CLAIM_COURSE_IDS", claims.courseIDs)
+        if let roles = list(config, "gateway.jwt.claimRoles") {
+            guard !roles.isEmpty else {
+                throw SettingsError.invalid("gateway.jwt.claimRoles (GATEWAY_JWT_CLAIM_ROLES)", "claim names or paths")
+            }
+            claims.roles = roles.map { ClaimPath($0) }
+        }
+        return claims
     }
 
     /// The carried topics (`gateway.topics`) and their rules: built-in defaults for the
@@ -180,6 +214,13 @@ enum SettingsLoader {
         }
         for algorithm in settings.authentication.algorithms where algorithm.lowercased() == "none" {
             throw SettingsError.invalid("gateway.jwt.algorithms", "never 'none'")
+        }
+        for algorithm in settings.authentication.algorithms
+        where !VerificationKey.supportedAlgorithms.contains(algorithm) {
+            throw SettingsError.invalid(
+                "gateway.jwt.algorithms (GATEWAY_JWT_ALGORITHMS)",
+                "names from \(VerificationKey.supportedAlgorithms.sorted().joined(separator: ", ")), not '\(algorithm)'"
+            )
         }
         for (key, url) in [
             ("otel.exporter.otlp.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)", settings.tracing.otlpEndpoint),

@@ -18,7 +18,7 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The subject (user id; for a student, the student id).")
     var sub: String
 
-    @Option(help: "Roles, comma separated (student, instructor, admin).")
+    @Option(help: "Roles, comma separated (student, instructor, admin; written as mapped by GATEWAY_JWT_ROLE_MAP).")
     var roles: String = ""
 
     @Option(name: .customLong("student-ids"), help: "Students this user may follow, comma separated.")
@@ -44,7 +44,8 @@ struct TokenCommand: AsyncParsableCommand {
         let minter = await TokenMinter(secret: secret)
         let token = try await minter.token(
             subject: sub,
-            roles: list(roles),
+            // Roles are the gateway's; with a role map they go in as a provider role that maps to them.
+            roles: list(roles).map(settings.authentication.roleMap.providerRole(for:)),
             studentIDs: list(studentIDs),
             courseIDs: list(courseIDs),
             lifetime: lifetime,

@@ -45,7 +45,7 @@ package actor KeyRing {
         }
         if let path = settings.jwksFile {
             guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path) }
-            keys += try await VerificationKey.jwks(Array(data))
+            keys += try await VerificationKey.jwks(Array(data)).keys
         }
         return keys
     }
@@ -53,24 +53,16 @@ package actor KeyRing {
     /// Whether a JWKS URL is configured.
     package var refreshes: Bool { jwksURL != nil }
 
-    /// The keys that may verify a token with this header.
-    package func candidates(keyID: String?, algorithm: String) async -> [VerificationKey] {
-        let found = Self.select(from: fixedKeys + fetchedKeys, keyID: keyID, algorithm: algorithm)
-        if !found.isEmpty || keyID == nil || jwksURL == nil { return found }
-        // An unknown kid may be a key the identity provider just rotated in.
-        guard await refresh(force: false) else { return [] }
-        return Self.select(from: fixedKeys + fetchedKeys, keyID: keyID, algorithm: algorithm)
-    }
+    /// Every key the ring holds now: the fixed keys, then the JWKS URL's.
+    package var keys: [VerificationKey] { fixedKeys + fetchedKeys }
 
-    private static func select(from keys: [VerificationKey], keyID: String?, algorithm: String) -> [VerificationKey] {
-        if let keyID {
-            let byID = keys.filter { $0.keyID == keyID }
-            if !byID.isEmpty { return byID }
-            // An HMAC secret has no kid of its own; identity providers still send one.
-            return algorithm.hasPrefix("HS") ? keys.filter { $0.keyID == nil && $0.algorithms.contains(algorithm) } : []
-        }
-        let sameAlgorithm = keys.filter { $0.algorithms.contains(algorithm) }
-        return sameAlgorithm.isEmpty ? keys.filter { $0.keyID == nil } : sameAlgorithm
+    /// Fetches the JWKS URL again because a token names a `kid` no key has: it may be a
+    /// key the identity provider just rotated in. Rate-limited; returns whether a new key
+    /// set was loaded.
+    @discardableResult
+    package func refreshForUnknownKey() async -> Bool {
+        guard jwksURL != nil else { return false }
+        return await refresh(force: false)
     }
 
     /// Fetches the JWKS URL; `force` ignores the rate limit. Returns whether a new key set
@@ -96,9 +88,15 @@ package actor KeyRing {
     private func load(from url: URL) async -> Bool {
         do {
             let body = try await Self.fetch(url)
-            let keys = try await VerificationKey.jwks(body)
-            fetchedKeys = keys
-            logger.info("jwks refreshed", metadata: ["jwks.keys": "\(keys.count)"])
+            let loaded = try await VerificationKey.jwks(body)
+            fetchedKeys = loaded.keys
+            for skipped in loaded.skipped {
+                logger.debug("jwks entry skipped", metadata: ["jwks.entry": "\(skipped)"])
+            }
+            logger.info(
+                "jwks refreshed",
+                metadata: ["jwks.keys": "\(loaded.keys.count)", "jwks.skipped": "\(loaded.skipped.count)"]
+            )
             return true
         } catch {
             logger.error(
@@ -108,6 +106,9 @@ package actor KeyRing {
             return false
         }
     }
+
+    /// Larger than any provider's key set; a bigger answer is refused, not parsed.
+    private static let maximumDocumentBytes = 1024 * 1024
 
     private static func fetch(_ url: URL) async throws -> [UInt8] {
         switch url.scheme {
@@ -120,6 +121,9 @@ package actor KeyRing {
             var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 10)
             request.setValue("application/json", forHTTPHeaderField: "Accept")
             let (data, response) = try await URLSession.shared.data(for: request)
+            guard data.count <= maximumDocumentBytes else {
+                throw KeyLoadingError.fetchFailed(url: url.absoluteString, reason: "the document exceeds 1 MiB")
+            }
             guard let status = (response as? HTTPURLResponse)?.statusCode, status == 200 else {
                 let code = (response as? HTTPURLResponse)?.statusCode ?? 0
                 throw KeyLoadingError.fetchFailed(url: url.absoluteString, reason: "HTTP status \(code)")

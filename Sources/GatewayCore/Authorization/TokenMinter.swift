@@ -26,14 +26,16 @@ package struct TokenMinter: Sendable {
         now: Date = Date()
     ) async throws -> String {
         let issuedAt = Int64(now.timeIntervalSince1970)
+        // Each claim goes in at its setting's exact text, as a top-level name: the
+        // verifier reads an exact top-level name first, whatever dots it holds.
         var claims: [String: JSONValue] = [
-            claimNames.subject: .string(subject),
-            claimNames.roles: .array(roles.map(JSONValue.string)),
+            claimNames.subject.text: .string(subject),
+            (claimNames.roles.first ?? "roles").text: .array(roles.map(JSONValue.string)),
             "iat": .integer(issuedAt),
             "exp": .integer(issuedAt + lifetime.components.seconds),
         ]
-        if !studentIDs.isEmpty { claims[claimNames.studentIDs] = .array(studentIDs.map(JSONValue.string)) }
-        if !courseIDs.isEmpty { claims[claimNames.courseIDs] = .array(courseIDs.map(JSONValue.string)) }
+        if !studentIDs.isEmpty { claims[claimNames.studentIDs.text] = .array(studentIDs.map(JSONValue.string)) }
+        if !courseIDs.isEmpty { claims[claimNames.courseIDs.text] = .array(courseIDs.map(JSONValue.string)) }
         if let issuer { claims["iss"] = .string(issuer) }
         if let audience { claims["aud"] = .string(audience) }
         return try await keys.sign(ClaimsPayload(claims: claims))

@@ -6,20 +6,32 @@ import JWTKit
 /// The header is read first, so the algorithm policy and key choice are ours: the
 /// allow-list is checked (never `none`), the key is chosen by `kid`, and a key only
 /// verifies with the algorithms it was loaded for. Signatures are jwt-kit's.
+///
+/// Key choice, as identity providers use `kid` (RFC 7515 section 4.1.4, RFC 7517):
+/// - a `kid` some key has: only the keys with that `kid`; a failure is `bad_signature`;
+/// - a `kid` no key has: the keys without a `kid` whose type fits the `alg` (an HMAC
+///   secret, a single-key JWKS), then, after a JWKS refresh (the provider may have
+///   rotated a key in), the keys with that `kid`; a failure is `unknown_key`, never
+///   `bad_signature`;
+/// - no `kid`: every key whose type fits the `alg`; a failure is `bad_signature`.
 package struct TokenVerifier: Sendable {
     /// Longest token accepted.
     package static let maximumTokenLength = 16 * 1024
 
     private let settings: AuthenticationSettings
     private let keyRing: KeyRing
-    private let grantClaims: Set<String>
+    private let allowedAlgorithms: Set<String>
+    private let grantClaims: [ClaimPath]
 
     /// Creates a verifier; `rules` names the claims scopes read.
     package init(settings: AuthenticationSettings, keyRing: KeyRing, rules: [TopicRule]) {
         self.settings = settings
         self.keyRing = keyRing
-        var claims = Set(rules.flatMap { $0.scope.flatMap(\.grantedBy) })
-        claims.insert(settings.claims.subject)
+        self.allowedAlgorithms = Set(settings.algorithms.map(VerificationKey.canonicalName))
+        var claims: [ClaimPath] = [settings.claims.subject]
+        for name in rules.flatMap({ $0.scope.flatMap(\.grantedBy) }) where !claims.contains(ClaimPath(name)) {
+            claims.append(ClaimPath(name))
+        }
         self.grantClaims = claims
     }
 
@@ -30,30 +42,66 @@ package struct TokenVerifier: Sendable {
     ) async throws(AuthenticationError) -> Principal {
         guard token.utf8.count <= Self.maximumTokenLength else { throw .malformedToken }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Self.base64URLDecode(parts[0]),
+        guard parts.count == 3, let headerBytes = Data(base64URLEncoded: parts[0]),
             let header = try? JSONDecoder().decode(Header.self, from: headerBytes)
         else { throw .malformedToken }
-        guard header.alg != "none", settings.algorithms.contains(header.alg) else {
+        let algorithm = VerificationKey.canonicalName(header.alg)
+        guard algorithm != "none", allowedAlgorithms.contains(algorithm) else {
             throw .algorithmNotAllowed(header.alg)
         }
-        let keys = await keyRing.candidates(keyID: header.kid, algorithm: header.alg)
-        guard !keys.isEmpty else { throw .unknownKey(header.kid ?? "") }
-        let usable = keys.filter { $0.algorithms.contains(header.alg) }
-        guard !usable.isEmpty else { throw .algorithmMismatch(header.alg) }
-        var payload: ClaimsPayload?
+        if let claims = try await verify(token, keyID: header.kid, algorithm: algorithm, keys: await keyRing.keys) {
+            return try principal(from: claims, now: now)
+        }
+        // No key could be chosen: the provider may have rotated one in, or the first key
+        // set is still being fetched (the refresh joins that fetch). A refresh refused by
+        // the rate limit may still have been made by another token meanwhile, so the
+        // current keys are asked again either way.
+        guard await keyRing.refreshes else { throw .unknownKey(header.kid ?? "") }
+        await keyRing.refreshForUnknownKey()
+        guard let claims = try await verify(token, keyID: header.kid, algorithm: algorithm, keys: await keyRing.keys)
+        else { throw .unknownKey(header.kid ?? "") }
+        return try principal(from: claims, now: now)
+    }
+
+    /// The token's claims if a key verifies it, `nil` if no key could be chosen; throws
+    /// when the chosen keys refuse it.
+    private func verify(
+        _ token: String,
+        keyID: String?,
+        algorithm: String,
+        keys: [VerificationKey]
+    ) async throws(AuthenticationError) -> [String: JSONValue]? {
+        if let keyID {
+            let named = keys.filter { $0.keyID == keyID }
+            if !named.isEmpty {
+                let usable = named.filter { $0.algorithms.contains(algorithm) }
+                guard !usable.isEmpty else { throw .algorithmMismatch(algorithm) }
+                return try await Self.verify(token, with: usable)
+            }
+            // A kid no key has: keys that have no kid of their own may still be meant.
+            let unnamed = keys.filter { $0.keyID == nil && $0.algorithms.contains(algorithm) }
+            return try? await Self.verify(token, with: unnamed)
+        }
+        let fitting = keys.filter { $0.algorithms.contains(algorithm) }
+        guard !fitting.isEmpty else { return nil }
+        return try await Self.verify(token, with: fitting)
+    }
+
+    private static func verify(
+        _ token: String,
+        with keys: [VerificationKey]
+    ) async throws(AuthenticationError) -> [String: JSONValue] {
         var failure = AuthenticationError.badSignature
-        for key in usable {
+        for key in keys {
             do {
-                payload = try await key.collection.verify(token, as: ClaimsPayload.self)
-                break
+                return try await key.collection.verify(token, as: ClaimsPayload.self).claims
             } catch let error as JWTError where error.errorType == .malformedToken {
                 failure = .malformedToken
             } catch {
                 continue
             }
         }
-        guard let claims = payload?.claims else { throw failure }
-        return try principal(from: claims, now: now)
+        throw failure
     }
 
     private func principal(from claims: [String: JSONValue], now: Double) throws(AuthenticationError) -> Principal {
@@ -66,14 +114,15 @@ package struct TokenVerifier: Sendable {
         if let audience = settings.audience, !(claims["aud"]?.textList.contains(audience) ?? false) {
             throw .wrongAudience
         }
-        guard let subject = claims[settings.claims.subject]?.scalarText, !subject.isEmpty else {
+        guard let subject = settings.claims.subject.value(in: claims)?.scalarText, !subject.isEmpty else {
             throw .missingSubject
         }
         var grants: [String: Set<String>] = [:]
-        for name in grantClaims { grants[name] = Set(claims[name]?.textList ?? []) }
+        for path in grantClaims { grants[path.text] = Set(path.value(in: claims)?.textList ?? []) }
+        let providerRoles = settings.claims.roles.flatMap { $0.value(in: claims)?.textList ?? [] }
         return Principal(
             subject: subject,
-            roles: Set(claims[settings.claims.roles]?.textList ?? []),
+            roles: settings.roleMap.roles(from: providerRoles),
             grants: grants,
             expiresAt: expiry + leeway
         )
@@ -90,12 +139,6 @@ package struct TokenVerifier: Sendable {
     private struct Header: Decodable {
         var alg: String
         var kid: String?
-    }
-
-    private static func base64URLDecode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }
 

@@ -74,7 +74,8 @@ package struct AuthenticationSettings: Sendable {
     package var jwksMinimumRefreshInterval: Duration = .seconds(30)
     /// Accepted algorithms (`GATEWAY_JWT_ALGORITHMS`); `none` is never accepted.
     package var algorithms: [String] = [
-        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA",
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+        "EdDSA",
     ]
     /// Required `iss` (`GATEWAY_JWT_ISSUER`).
     package var issuer: String?
@@ -82,8 +83,10 @@ package struct AuthenticationSettings: Sendable {
     package var audience: String?
     /// Clock leeway for `exp`, `nbf`, `iat` (`GATEWAY_JWT_LEEWAY_SECONDS`, default 30).
     package var leeway: Duration = .seconds(30)
-    /// Claim names.
+    /// Where the claims are read (paths).
     package var claims = ClaimNames()
+    /// Provider role names to gateway roles (`GATEWAY_JWT_ROLE_MAP`; empty: roles as they are).
+    package var roleMap = RoleMap()
     /// Whether `?access_token=` is accepted (`GATEWAY_ALLOW_QUERY_TOKEN`, default false).
     package var allowQueryToken = false
     /// Name of the session cookie (`GATEWAY_SESSION_COOKIE`, default `sse_session`).

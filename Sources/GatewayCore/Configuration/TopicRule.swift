@@ -31,8 +31,8 @@ package struct TopicRule: Sendable, Codable, Equatable {
 
     /// The learning platform's three topics, with claim names from `claims`.
     package static func learningPlatformDefaults(claims: ClaimNames = ClaimNames()) -> [TopicRule] {
-        let student = ScopeField(field: "studentId", grantedBy: [claims.subject, claims.studentIDs])
-        let course = ScopeField(field: "courseId", grantedBy: [claims.courseIDs])
+        let student = ScopeField(field: "studentId", grantedBy: [claims.subject.text, claims.studentIDs.text])
+        let course = ScopeField(field: "courseId", grantedBy: [claims.courseIDs.text])
         return [
             TopicRule(topic: "student.progress", scope: [student], seeAllRoles: ["admin"]),
             TopicRule(topic: "learning.events", scope: [course, student], seeAllRoles: ["admin"]),
@@ -45,7 +45,7 @@ package struct TopicRule: Sendable, Codable, Equatable {
 package struct ScopeField: Sendable, Codable, Equatable {
     /// The field of the event's `data` object, e.g. `studentId`.
     package var field: String
-    /// Claim names whose values (a string or an array) are the keys the user may see.
+    /// Claims (each a `ClaimPath`) whose values (a string or an array) are the keys the user may see.
     package var grantedBy: [String]
 
     /// Creates a scope field.
@@ -55,16 +55,20 @@ package struct ScopeField: Sendable, Codable, Equatable {
     }
 }
 
-/// The JWT claim names the gateway reads (configurable for identity providers that differ).
+/// Where the gateway reads each claim (configurable for identity providers that differ).
+///
+/// Each is a `ClaimPath`: an exact top-level claim name, else a dot-separated path into
+/// nested objects (`realm_access.roles`).
 package struct ClaimNames: Sendable, Equatable {
     /// The user id; for a student, the student id. Default `sub`.
-    package var subject = "sub"
-    /// Roles, as an array or a single string. Default `roles`.
-    package var roles = "roles"
+    package var subject: ClaimPath = "sub"
+    /// Roles, each an array or a single string; several paths are read together (Keycloak's
+    /// realm and client roles). Default `roles`.
+    package var roles: [ClaimPath] = ["roles"]
     /// Students the user may follow. Default `student_ids`.
-    package var studentIDs = "student_ids"
+    package var studentIDs: ClaimPath = "student_ids"
     /// Courses the user may follow. Default `course_ids`.
-    package var courseIDs = "course_ids"
+    package var courseIDs: ClaimPath = "course_ids"
 
     /// The defaults.
     package init() {}

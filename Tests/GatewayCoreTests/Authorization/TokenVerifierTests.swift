@@ -123,8 +123,8 @@ import Testing
         await expectRejection(verifier, try await hmacToken(claims(), secret: other), .badSignature)
         await expectRejection(verifier, "abc", .malformedToken)
         await expectRejection(verifier, "a.b.c", .malformedToken)
-        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URL
-        let body = Data(#"{"sub":"s-1","exp":4102444800}"#.utf8).base64URL
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLEncoded()
+        let body = Data(#"{"sub":"s-1","exp":4102444800}"#.utf8).base64URLEncoded()
         await expectRejection(verifier, "\(header).\(body).", .algorithmNotAllowed("none"))
         let restricted = self.verifier(await VerificationKey.hmac(secret: Self.secret)) { $0.algorithms = ["RS256"] }
         await expectRejection(restricted, try await hmacToken(claims()), .algorithmNotAllowed("HS256"))
@@ -175,20 +175,13 @@ import Testing
     @Test func verifiesEdDSAKeysFromAJWKS() async throws {
         let backing = Curve25519.Signing.PrivateKey()
         let key = EdDSA.PrivateKey(backing: backing)
-        let x = backing.publicKey.rawRepresentation.base64URL
+        let x = backing.publicKey.rawRepresentation.base64URLEncoded()
         let jwks = #"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed-1","x":"\#(x)"}]}"#
-        let verifier = verifier(try await VerificationKey.jwks(Array(jwks.utf8)))
+        let verifier = verifier(try await VerificationKey.jwks(Array(jwks.utf8)).keys)
         let signer = JWTKeyCollection()
         await signer.add(eddsa: key, kid: "ed-1")
         #expect(
             try await verifier.principal(for: try await signer.sign(claims(), kid: "ed-1"), now: now).subject == "s-1"
         )
-    }
-}
-
-extension Data {
-    var base64URL: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

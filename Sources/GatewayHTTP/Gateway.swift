@@ -52,6 +52,8 @@ package struct Gateway: Sendable {
         let tracer = DeliveryTracer(tracer: traceExport?.tracer)
 
         let router = Router(context: GatewayRequestContext.self)
+        // Before any route: a route's middleware chain is fixed when it is registered.
+        router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: settings.corsOrigins)))
         DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer).register(on: router)
         let streams = StreamRoutes(
             settings: settings,

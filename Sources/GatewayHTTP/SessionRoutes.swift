@@ -25,10 +25,15 @@ struct SessionRoutes: Sendable {
         }
     }
 
+    /// The `Set-Cookie` value: `HttpOnly` so page scripts never read the token, `Path=/events`
+    /// so it only goes to the browser routes, and `SameSite`, `Domain`, `Secure` as configured
+    /// (`Secure` is off only in dev mode over plain HTTP, never with `SameSite=None`).
     private func cookie(value: String, maxAge: Int) -> String {
-        // `Secure` is dropped only in dev mode, where the gateway is reached over plain HTTP.
-        let secure = settings.devMode ? "" : "; Secure"
-        return
-            "\(settings.authentication.sessionCookieName)=\(value); Max-Age=\(maxAge); Path=/events; HttpOnly\(secure); SameSite=Strict"
+        let auth = settings.authentication
+        var cookie = "\(auth.sessionCookieName)=\(value); Max-Age=\(maxAge); Path=/events"
+        if let domain = auth.sessionCookieDomain { cookie += "; Domain=\(domain)" }
+        cookie += "; HttpOnly"
+        if auth.sessionCookieSecure { cookie += "; Secure" }
+        return cookie + "; SameSite=\(auth.sessionCookieSameSite.rawValue)"
     }
 }

@@ -91,6 +91,9 @@ struct EffectiveSettings {
                 "leewaySeconds": seconds(auth.leeway),
                 "allowQueryToken": String(auth.allowQueryToken),
                 "sessionCookie": q(auth.sessionCookieName),
+                "sessionCookieSameSite": q(auth.sessionCookieSameSite.rawValue),
+                "sessionCookieDomain": optional(auth.sessionCookieDomain),
+                "sessionCookieSecure": String(auth.sessionCookieSecure),
                 "claims": JSONText.object([
                     "subject": q(auth.claims.subject.text),
                     "roles": JSONText.array(auth.claims.roles.map(\.text)),
@@ -106,6 +109,7 @@ struct EffectiveSettings {
                         ),
                 ]),
             ]),
+            "corsOrigins": JSONText.array(settings.corsOrigins),
             "paths": JSONText.object([
                 "subscribe": q("/dapr/subscribe"),
                 "deliveryPrefix": q("/dapr/topics/"),

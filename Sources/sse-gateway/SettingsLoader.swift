@@ -79,7 +79,13 @@ enum SettingsLoader {
         }
         auth.allowQueryToken = config.bool(forKey: "gateway.allowQueryToken", default: false)
         auth.sessionCookieName = config.string(forKey: "gateway.sessionCookie", default: auth.sessionCookieName)
+        try readSessionCookie(from: config, dev: dev, into: &auth)
         settings.authentication = auth
+        do {
+            settings.corsOrigins = try (list(config, "gateway.corsOrigins") ?? []).map { try AllowedOrigin($0).text }
+        } catch {
+            throw SettingsError.invalid("gateway.corsOrigins (GATEWAY_CORS_ORIGINS)", "exact origins: \(error)")
+        }
 
         settings.limits.streamsPerUser = config.int(
             forKey: "gateway.maxStreamsPerUser",
@@ -143,6 +149,47 @@ enum SettingsLoader {
             claims.roles = roles.map { ClaimPath($0) }
         }
         return claims
+    }
+
+    /// The session cookie's `SameSite`, `Domain` and `Secure`.
+    static func readSessionCookie(from config: ConfigReader, dev: Bool, into auth: inout AuthenticationSettings) throws
+    {
+        if let text = config.string(forKey: "gateway.sessionCookieSamesite") {
+            guard let sameSite = CookieSameSite.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() })
+            else {
+                throw SettingsError.invalid(
+                    "gateway.sessionCookieSamesite (GATEWAY_SESSION_COOKIE_SAMESITE)",
+                    "Strict, Lax or None"
+                )
+            }
+            auth.sessionCookieSameSite = sameSite
+        }
+        if let domain = config.string(forKey: "gateway.sessionCookieDomain"), !domain.isEmpty {
+            let labels = domain.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+            let valid =
+                labels.count >= 1
+                && labels.allSatisfy { label in
+                    !label.isEmpty && label.first != "-" && label.last != "-"
+                        && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                }
+            guard valid else {
+                throw SettingsError.invalid(
+                    "gateway.sessionCookieDomain (GATEWAY_SESSION_COOKIE_DOMAIN)",
+                    "a host name such as example.com, without scheme, port, path or leading dot"
+                )
+            }
+            auth.sessionCookieDomain = domain.lowercased()
+        }
+        // Plain HTTP in dev mode drops Secure, except for SameSite=None: browsers refuse a
+        // SameSite=None cookie without Secure, and accept Secure from http://localhost.
+        let secureByDefault = !dev || auth.sessionCookieSameSite == .none
+        auth.sessionCookieSecure = config.bool(forKey: "gateway.sessionCookieSecure", default: secureByDefault)
+        if auth.sessionCookieSameSite == .none && !auth.sessionCookieSecure {
+            throw SettingsError.invalid(
+                "gateway.sessionCookieSecure (GATEWAY_SESSION_COOKIE_SECURE)",
+                "true with SameSite=None: browsers drop a SameSite=None cookie that is not Secure (they accept Secure cookies from http://localhost)"
+            )
+        }
     }
 
     /// The carried topics (`gateway.topics`) and their rules: built-in defaults for the

@@ -48,6 +48,9 @@ package struct GatewaySettings: Sendable {
     package var bulk = BulkSubscribeSettings()
     /// Trace export (OpenTelemetry's own variable names).
     package var tracing = TracingSettings()
+    /// Origins whose pages may call the browser routes with credentials
+    /// (`GATEWAY_CORS_ORIGINS`, exact `scheme://host[:port]`; empty, the default: same origin only).
+    package var corsOrigins: [String] = []
 
     /// The defaults.
     package init() {}
@@ -91,6 +94,13 @@ package struct AuthenticationSettings: Sendable {
     package var allowQueryToken = false
     /// Name of the session cookie (`GATEWAY_SESSION_COOKIE`, default `sse_session`).
     package var sessionCookieName = "sse_session"
+    /// The session cookie's `SameSite` (`GATEWAY_SESSION_COOKIE_SAMESITE`, default `Strict`).
+    package var sessionCookieSameSite = CookieSameSite.strict
+    /// The session cookie's `Domain` (`GATEWAY_SESSION_COOKIE_DOMAIN`; unset: the gateway's host only).
+    package var sessionCookieDomain: String?
+    /// Whether the session cookie is `Secure` (`GATEWAY_SESSION_COOKIE_SECURE`, default true;
+    /// with `--dev` false unless `SameSite=None`, which browsers only accept with `Secure`).
+    package var sessionCookieSecure = true
 
     /// The defaults.
     package init() {}
@@ -99,6 +109,16 @@ package struct AuthenticationSettings: Sendable {
     package var hasKeySource: Bool {
         hmacSecret != nil || !publicKeyFiles.isEmpty || jwksFile != nil || jwksURL != nil
     }
+}
+
+/// The session cookie's `SameSite` attribute.
+package enum CookieSameSite: String, Sendable, CaseIterable {
+    /// Sent only to requests from the same site (the default).
+    case strict = "Strict"
+    /// Also sent on top-level navigations from other sites.
+    case lax = "Lax"
+    /// Sent to requests from every site; needs `Secure`.
+    case none = "None"
 }
 
 /// Bounds on connections (denial-of-service limits).

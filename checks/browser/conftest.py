@@ -321,9 +321,8 @@ def output_dir() -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session (each test loads the page afresh)."""
+def start_chromium(preferences: dict | None = None):
+    """A headless Chromium under WebDriver; `preferences` are profile preferences."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -335,9 +334,18 @@ def browser():
     options.add_argument("--disable-gpu")
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")
+    if preferences:
+        options.add_experimental_option("prefs", preferences)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (each test loads the page afresh)."""
+    driver = start_chromium()
     try:
         yield driver
     finally:

@@ -190,7 +190,12 @@ def ingress_paths(ingress: dict) -> list[tuple[str, str]]:
 
 
 def ingresses() -> list[tuple[str, dict]]:
-    return [(name, m.the(m.load_documents(m.K8S / name), "Ingress")) for name in ("ingress.yaml", "ingress-kong.yaml")]
+    """Each file's Ingresses (ingress-kong.yaml has two: /events with the JWT plugin, /client without)."""
+    return [
+        (name, document)
+        for name in ("ingress.yaml", "ingress-kong.yaml")
+        for document in m.find(m.load_documents(m.K8S / name), "Ingress")
+    ]
 
 
 def test_ingresses_expose_the_browser_routes_only(gateway_config, assembled):
@@ -200,12 +205,15 @@ def test_ingresses_expose_the_browser_routes_only(gateway_config, assembled):
     private += [paths["deliveryPrefix"] + topic for topic in gateway_config["topics"]]
     service = m.the(assembled, "Service", "sse-gateway")
     service_ports = {p["name"] for p in service["spec"]["ports"]} | {p["port"] for p in service["spec"]["ports"]}
+    routes_by_file: dict[str, list] = {}
     for name, ingress in ingresses():
-        routes = ingress_paths(ingress)
+        routes_by_file.setdefault(name, []).extend(ingress_paths(ingress))
+    for name, routes in routes_by_file.items():
         for path in public:
             assert covered(path, routes), f"{name} does not route {path}"
         for path in private:
             assert not covered(path, routes), f"{name} exposes {path}"
+    for name, ingress in ingresses():
         for rule in ingress["spec"]["rules"]:
             for entry in rule["http"]["paths"]:
                 backend = entry["backend"]["service"]
@@ -224,7 +232,7 @@ def test_nginx_ingress_streams_without_buffering_or_timeouts(gateway_config):
 
 
 def test_kong_ingress_streams_without_buffering_or_timeouts(gateway_config):
-    document = m.the(m.load_documents(m.K8S / "ingress-kong.yaml"), "Ingress")
+    document = m.the(m.load_documents(m.K8S / "ingress-kong.yaml"), "Ingress", "sse-gateway-kong")
     notes = document["metadata"]["annotations"]
     assert notes["konghq.com/response-buffering"] == "false"
     assert notes["konghq.com/strip-path"] == "false"
@@ -234,6 +242,55 @@ def test_kong_ingress_streams_without_buffering_or_timeouts(gateway_config):
         match = re.search(rf"konghq\.com/{key}=(\d+)", text)
         assert match, f"ingress-kong.yaml does not say how to set konghq.com/{key} on the Service"
         assert int(match.group(1)) > 2 * heartbeat_ms, key
+
+
+# Fields of Kong's KongPlugin (configuration.konghq.com/v1) and of its jwt plugin's config.
+KONG_PLUGIN_KEYS = {
+    "apiVersion", "kind", "metadata", "plugin", "config", "configFrom", "disabled", "protocols",
+    "ordering", "consumerRef", "instance_name", "run_on",
+}
+KONG_JWT_CONFIG_KEYS = {
+    "uri_param_names", "cookie_names", "header_names", "key_claim_name", "secret_is_base64",
+    "claims_to_verify", "anonymous", "run_on_preflight", "maximum_expiration", "realm",
+}
+
+
+def test_kong_jwt_plugin_reads_the_session_cookie_never_the_query_and_skips_preflights(gateway_config):
+    documents = m.load_documents(m.K8S / "ingress-kong.yaml")
+    plugin = m.the(documents, "KongPlugin")
+    assert plugin["apiVersion"] == "configuration.konghq.com/v1"
+    assert set(plugin) <= KONG_PLUGIN_KEYS, f"unknown KongPlugin fields {set(plugin) - KONG_PLUGIN_KEYS}"
+    assert plugin["plugin"] == "jwt"
+    config = plugin["config"]
+    assert set(config) <= KONG_JWT_CONFIG_KEYS, f"unknown jwt plugin fields {set(config) - KONG_JWT_CONFIG_KEYS}"
+    assert config["cookie_names"] == [gateway_config["jwt"]["sessionCookie"]]
+    assert config["uri_param_names"] == []
+    assert config["run_on_preflight"] is False
+    assert "exp" in config.get("claims_to_verify", [])
+    for ingress in m.find(documents, "Ingress"):
+        attached = ingress["metadata"]["annotations"].get("konghq.com/plugins", "").split(",")
+        routes = ingress_paths(ingress)
+        if covered(gateway_config["paths"]["stream"], routes):
+            assert plugin["metadata"]["name"] in [name.strip() for name in attached], "the /events Ingress lacks it"
+        if covered(gateway_config["paths"]["client"], routes):
+            # The module is public: a page imports it without credentials.
+            assert plugin["metadata"]["name"] not in [name.strip() for name in attached], "it applies to /client"
+
+
+def test_ingresses_leave_cors_to_the_gateway():
+    """Two Access-Control-Allow-Origin headers (the proxy's and the gateway's) break CORS."""
+    nginx = m.the(m.load_documents(m.K8S / "ingress.yaml"), "Ingress")["metadata"]["annotations"]
+    assert nginx.get("nginx.ingress.kubernetes.io/enable-cors", "false") == "false"
+    for document in m.load_documents(m.K8S / "ingress-kong.yaml"):
+        assert document.get("plugin") != "cors", "Kong's cors plugin would answer CORS a second time"
+
+
+def test_the_configured_cors_origins_reach_the_gateway(assembled, gateway_config):
+    data = m.the(assembled, "ConfigMap", "sse-gateway-env")["data"]
+    if "GATEWAY_CORS_ORIGINS" in data:
+        configured = [origin.strip() for origin in data["GATEWAY_CORS_ORIGINS"].split(",") if origin.strip()]
+        assert gateway_config["corsOrigins"] == configured
+        assert "*" not in data["GATEWAY_CORS_ORIGINS"]
 
 
 # --------------------------------------------------------------------------- config file

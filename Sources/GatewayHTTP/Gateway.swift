@@ -52,8 +52,10 @@ package struct Gateway: Sendable {
         let tracer = DeliveryTracer(tracer: traceExport?.tracer)
 
         let router = Router(context: GatewayRequestContext.self)
-        // Before any route: a route's middleware chain is fixed when it is registered.
-        router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: settings.corsOrigins)))
+        // One policy for the router's routes and the stream path beside it. The middleware
+        // goes before any route: a route's middleware chain is fixed when it is registered.
+        let cors = CORSPolicy(allowedOrigins: settings.corsOrigins)
+        router.add(middleware: CORSMiddleware(policy: cors))
         DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer).register(on: router)
         let streams = StreamRoutes(
             settings: settings,
@@ -61,6 +63,7 @@ package struct Gateway: Sendable {
             authenticator: authenticator,
             metrics: metrics,
             serverName: Self.serverName,
+            cors: cors,
             logger: logger
         )
         PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)

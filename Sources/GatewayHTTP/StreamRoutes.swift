@@ -21,6 +21,7 @@ final class StreamRoutes: Sendable {
     let authenticator: Authenticator
     let metrics: GatewayMetrics
     private let serverName: String?
+    private let cors: CORSPolicy
     private let output: StreamOutput.Settings
     private let date = HTTPDate()
 
@@ -30,6 +31,7 @@ final class StreamRoutes: Sendable {
         authenticator: Authenticator,
         metrics: GatewayMetrics,
         serverName: String?,
+        cors: CORSPolicy,
         logger: Logger
     ) {
         self.settings = settings
@@ -37,6 +39,7 @@ final class StreamRoutes: Sendable {
         self.authenticator = authenticator
         self.metrics = metrics
         self.serverName = serverName
+        self.cors = cors
         self.output = StreamOutput.Settings(settings: settings, metrics: metrics, logger: logger)
     }
 
@@ -136,12 +139,14 @@ final class StreamRoutes: Sendable {
         return HTTPResponseHead(version: request.version, status: .ok, headers: headers)
     }
 
-    /// Headers every answer on the stream path carries, the `200` and the refusals alike,
-    /// as Hummingbird adds them to the answers it writes: `Date`, `Server`. (Headers that
-    /// depend on the request, such as a CORS policy's, belong here too.)
+    /// Headers every answer on the stream path carries, the `200` and the refusals alike:
+    /// `Date`, `Server` (as Hummingbird adds them to the answers it writes), and the CORS
+    /// headers for the request's `Origin` (as `CORSMiddleware` adds them on the router; the
+    /// stream's preflight, an `OPTIONS`, goes to the router).
     private func answerHeaders(for request: HTTPRequest) -> HTTPFields {
         var fields: HTTPFields = [.date: date.now]
         if let serverName { fields[.server] = serverName }
+        fields.append(contentsOf: cors.headers(forOrigin: request.headerFields[.origin]))
         return fields
     }
 }

@@ -10,13 +10,17 @@ struct DaprRoutes: Sendable {
     let hub: Hub
     let metrics: GatewayMetrics
     let tracer: DeliveryTracer
+    let readiness: Readiness
 
     func register(on router: Router<GatewayRequestContext>) {
         let dapr = router.group("dapr")
         if let token = settings.appAPIToken {
             dapr.add(middleware: AppTokenMiddleware(token: token))
         }
-        dapr.get("subscribe") { _, _ in self.subscriptions() }
+        dapr.get("subscribe") { _, _ in
+            readiness.subscriptionServed()
+            return self.subscriptions()
+        }
         dapr.post("topics/{topic}") { request, context in try await self.deliver(request, context: context) }
     }
 
@@ -131,6 +135,7 @@ struct DaprRoutes: Sendable {
         case .unknownTopic:
             reply = .drop
         }
+        if reply != .retry { readiness.delivered(topicIndex: topicIndex, time: event.time) }
         metrics.received(topicIndex: topicIndex, reply: reply)
         span.record(reply, recipients: reached)
         return reply.daprStatus

@@ -11,6 +11,8 @@ import ServiceLifecycle
 package struct Gateway: Sendable {
     /// The fan-out hub.
     package let hub: Hub
+    /// What `GET /readyz` answers.
+    package let readiness: Readiness
     /// The HTTP application (runs the heartbeat and key refresh services with the server).
     package let application: Application<RouterResponder<GatewayRequestContext>>
     /// The drain, run after the application in the outer service group.
@@ -28,6 +30,7 @@ package struct Gateway: Sendable {
         hubConfiguration.replay = settings.replay
         hubConfiguration.deduplicationWindow = settings.deduplicationWindow
         hubConfiguration.limits = settings.limits
+        hubConfiguration.resumeHold = settings.resumeHold
         let hub = Hub(topics: settings.topics, configuration: hubConfiguration)
         let keyRing = KeyRing(
             fixedKeys: try await KeyRing.fixedKeys(from: settings.authentication),
@@ -47,6 +50,12 @@ package struct Gateway: Sendable {
         )
         let verifier = TokenVerifier(settings: settings.authentication, keyRing: keyRing, rules: settings.topics)
         let authenticator = Authenticator(settings: settings.authentication, verifier: verifier, metrics: metrics)
+        let readiness = Readiness(
+            topics: settings.topics.map(\.topic),
+            settings: settings.readiness,
+            logger: logger,
+            metrics: metrics
+        )
 
         let traceExport = try TraceExport.make(settings: settings.tracing, logger: logger)
         let tracer = DeliveryTracer(tracer: traceExport?.tracer)
@@ -56,7 +65,9 @@ package struct Gateway: Sendable {
         // goes before any route: a route's middleware chain is fixed when it is registered.
         let cors = CORSPolicy(allowedOrigins: settings.corsOrigins)
         router.add(middleware: CORSMiddleware(policy: cors))
-        DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer).register(on: router)
+                DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer, readiness: readiness).register(
+            on: router
+        )
         let streams = StreamRoutes(
             settings: settings,
             hub: hub,
@@ -68,7 +79,7 @@ package struct Gateway: Sendable {
         )
         PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
-        HealthRoutes(hub: hub).register(on: router)
+        HealthRoutes(hub: hub, readiness: readiness).register(on: router)
         ClientRoutes().register(on: router)
         if settings.devMode { DemoRoutes(settings: settings, hub: hub).register(on: router) }
         MetricsRoutes(registry: registry, process: ProcessMetrics(factory: factory)).register(on: router)
@@ -84,11 +95,12 @@ package struct Gateway: Sendable {
             logger: logger
         )
         application.addServices(
-            HeartbeatService(hub: hub, interval: settings.heartbeatInterval),
+            HeartbeatService(hub: hub, interval: settings.heartbeatInterval, readiness: readiness),
             KeyRefreshService(keyRing: keyRing, interval: settings.authentication.jwksRefreshInterval),
             MemoryReturnService(hub: hub)
         )
         self.hub = hub
+        self.readiness = readiness
         self.application = application
         self.drain = DrainService(hub: hub, timeout: settings.drainTimeout, logger: logger)
         self.metrics = metrics

@@ -28,7 +28,7 @@ struct PollRoutes: Sendable {
         let result: PollResult
         do {
             result = try await hub.withSubscription(scope: browser.scope, resumeFrom: browser.resume) { subscription in
-                metrics.resumed(resume, historyGap: subscription.historyGap)
+                metrics.resumed(resume, historyGap: subscription.historyGap, held: !subscription.heldTopics.isEmpty)
                 let subscriber = subscription.subscriber
                 channel.closeFuture.whenComplete { _ in subscriber.close(.clientGone) }
                 return await subscription.collect(wait: wait)
@@ -37,6 +37,7 @@ struct PollRoutes: Sendable {
             throw Problem(error)
         }
         for frame in result.frames { metrics.delivered(topicIndex: frame.topicIndex) }
+        if !result.resetTopics.isEmpty { metrics.resumeHoldsExpired(result.resetTopics.count) }
         return Response(
             status: .ok,
             headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -90,3 +90,17 @@ extension Problem {
         }
     }
 }
+
+extension Problem {
+    /// The one mapping of a pod that should not receive traffic to HTTP (`GET /readyz`).
+    package init(notReady state: Readiness.State) {
+        let detail: String
+        switch state {
+        case .notSubscribed: detail = "daprd has not fetched GET /dapr/subscribe yet"
+        case .catchingUp: detail = "the broker may still be delivering its retained history to this new pod"
+        case .draining: detail = "the gateway is shutting down"
+        case .ready: detail = "ready"
+        }
+        self.init(.serviceUnavailable, code: state.rawValue, detail: detail)
+    }
+}

@@ -87,12 +87,13 @@ struct StreamOutput {
         settings.metrics.delivered(frames)
     }
 
-    /// One batch: its frames, the heartbeat when one is due, and the closing frames. Empty
+    /// One batch: its resets, its frames, the heartbeat when one is due, and the closing frames. Empty
     /// when the batch has nothing to write (a close the client is not told about).
     mutating func encode(_ batch: SubscriberBatch) -> ByteBuffer {
         var size = 64
         for frame in batch.frames { size += frame.body.readableBytes + Self.idLineAllowance }
         var buffer = framing.makeBuffer(capacity: size)
+        encoder.writeReset(batch.resets, into: &buffer)
         for frame in batch.frames { encoder.write(frame, into: &buffer) }
         if batch.heartbeat { encoder.writeHeartbeat(into: &buffer) }
         if let reason = batch.closeReason {
@@ -104,6 +105,7 @@ struct StreamOutput {
 
     /// A batch was written: the bytes are with the channel, flushed.
     func written(_ batch: SubscriberBatch) {
+        if !batch.resets.isEmpty { settings.metrics.resumeHoldsExpired(batch.resets.count) }
         if !batch.frames.isEmpty {
             settings.metrics.delivered(batch.frames)
             settings.metrics.flushed(batch.frames, at: .now)

@@ -90,7 +90,7 @@ final class StreamRoutes: Sendable {
             metrics.streamRefused(error)
             return refuse(request, with: Problem(error))
         }
-        metrics.resumed(browser.resume, historyGap: subscription.historyGap)
+        metrics.resumed(browser.resume, historyGap: subscription.historyGap, held: !subscription.heldTopics.isEmpty)
         let framing: BodyFraming = request.version.minor >= 1 ? .chunked : .closeDelimited
         let handler = StreamHandler(
             subscription: subscription,

@@ -80,6 +80,12 @@ struct EffectiveSettings {
                 "otlpTracesEndpoint": optional(settings.tracing.otlpTracesEndpoint),
                 "tracesURL": optional(settings.tracing.isEnabled ? settings.tracing.tracesURL : nil),
             ]),
+            "resumeHoldSeconds": seconds(settings.resumeHold),
+            "ready": JSONText.object([
+                "quietSeconds": seconds(settings.readiness.quietPeriod),
+                "eventAgeSeconds": seconds(settings.readiness.currentEventAge),
+                "timeoutSeconds": seconds(settings.readiness.timeout),
+            ]),
             "jwt": JSONText.object([
                 "hs256Secret": redacted(auth.hmacSecret),
                 "publicKeyFiles": JSONText.array(auth.publicKeyFiles),

@@ -45,6 +45,9 @@ struct DevBanner {
             Or with the CLI (add --direct to skip Dapr):
               swift run sse-gateway publish --direct \(base) --topic student.progress --data '{"studentId":"s-1","score":92}'
 
+            /readyz answers 503 until daprd fetched /dapr/subscribe (or a first delivery came) and the
+            backlog arrived; streams work meanwhile.
+
             Mint more tokens:
               GATEWAY_JWT_HS256_SECRET=\(secret) swift run sse-gateway token --sub i-1 --roles instructor --student-ids s-1,s-2
 

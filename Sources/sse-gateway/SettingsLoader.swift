@@ -117,6 +117,12 @@ enum SettingsLoader {
             $0.isEmpty ? nil : $0
         }
         settings.tracing.sdkDisabled = config.bool(forKey: "otel.sdk.disabled", default: false)
+        settings.readiness.quietPeriod = .seconds(config.double(forKey: "gateway.ready.quietSeconds", default: 3))
+        settings.readiness.currentEventAge = .seconds(
+            config.double(forKey: "gateway.ready.eventAgeSeconds", default: 5)
+        )
+        settings.readiness.timeout = .seconds(config.double(forKey: "gateway.ready.timeoutSeconds", default: 60))
+        settings.resumeHold = .seconds(config.double(forKey: "gateway.resumeHoldSeconds", default: 10))
         settings.topics = try topicRules(from: config, claims: auth.claims)
         try validate(settings)
         return settings
@@ -242,6 +248,17 @@ enum SettingsLoader {
         }
         guard settings.limits.streamsPerUser > 0, settings.limits.totalStreams > 0 else {
             throw SettingsError.invalid("gateway.maxStreamsPerUser / gateway.maxConnections", "> 0")
+        }
+        let readiness = settings.readiness
+        guard readiness.quietPeriod > .zero, readiness.currentEventAge > .zero, readiness.timeout > .zero else {
+            throw SettingsError.invalid(
+                "gateway.ready.quietSeconds / gateway.ready.eventAgeSeconds / gateway.ready.timeoutSeconds",
+                "> 0"
+            )
+        }
+        // A held poll waits this long whatever its `wait`: keep it under common proxy read timeouts.
+        guard settings.resumeHold >= .zero, settings.resumeHold <= .seconds(60) else {
+            throw SettingsError.invalid("gateway.resumeHoldSeconds (GATEWAY_RESUME_HOLD_SECONDS)", "0...60")
         }
         guard !settings.topics.isEmpty else { throw SettingsError.invalid("gateway.topics", "at least one topic") }
         for rule in settings.topics {

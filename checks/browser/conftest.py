@@ -14,13 +14,15 @@ The pieces a browser test combines:
   fixed HS256 secret so the page's session cookie stays valid when the process is
   replaced by a new one.
 - `Broker`: plays Dapr pub/sub. It keeps every event it was given, in order (a Redis
-  stream), and delivers them as daprd does: `POST /dapr/topics/{topic}` with the whole
-  CloudEvent as `application/cloudevents+json`. A new gateway process is a new consumer
-  group that starts at stream ID 0, so it gets the whole retained stream again.
+  stream), and delivers them as daprd does: first `GET /dapr/subscribe` (once per
+  sidecar start), then `POST /dapr/topics/{topic}` with the whole CloudEvent as
+  `application/cloudevents+json`. A new gateway process is a new consumer group that
+  starts at stream ID 0, so it gets the whole retained stream again.
 - `GatedProxy`: a TCP proxy between the browser and the gateway, standing in for the
-  Kubernetes Service, which routes to a pod only while it is ready. While the gate is
-  closed every new connection is accepted and reset at once (the browser sees a network
-  error and its EventSource retries); open connections are left alone unless dropped.
+  Kubernetes Service, which routes to a pod only while it is ready (`open_when_ready`
+  follows `/readyz` as the kubelet's readiness probe does). While the gate is closed
+  every new connection is accepted and reset at once (the browser sees a network error
+  and its EventSource retries); open connections are left alone unless dropped.
   Its upstream can be switched to another gateway (another pod behind the Service).
 - `mint_token`: an HS256 JWT signed with the fixed secret, for tests that need tokens of
   their own (short lifetimes, other subjects) without the page's.
@@ -123,6 +125,9 @@ class GatewayProcess:
             "GATEWAY_RETRY_MILLISECONDS": "500",
             "GATEWAY_RECONNECT_JITTER_SECONDS": "0",
             "GATEWAY_DRAIN_SECONDS": "5",
+            # Ready one second after the subscription when a topic receives nothing (the
+            # production default is 3 s).
+            "GATEWAY_READY_QUIET_SECONDS": "1",
             "GATEWAY_LOG_LEVEL": "debug",
         }
         if "TSAN_OPTIONS" in os.environ:
@@ -197,6 +202,13 @@ class Broker:
                 self.deliver(topic, event, gateway)
         return event["id"]
 
+    @staticmethod
+    def subscribe(gateway: GatewayProcess) -> list[dict]:
+        """What daprd does first, once per sidecar start: fetch the subscriptions."""
+        status, _, body = http("GET", f"{gateway.base}/dapr/subscribe")
+        assert status == 200, (status, body)
+        return json.loads(body)
+
     def redeliver_all(self, gateway: GatewayProcess) -> None:
         """What a new consumer group reads first: the whole retained stream, in order."""
         for topic, event in self.retained:
@@ -252,6 +264,16 @@ class GatedProxy:
             connections = list(self.sockets)
         for connection in connections:
             self.close_quietly(connection)
+
+    def open_when_ready(self, gateway: GatewayProcess, timeout: float = 30) -> None:
+        """Opens the gate once `/readyz` answers 200, probing it as the kubelet does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if http("GET", gateway.base + "/readyz", timeout=1)[0] == 200:
+                self.open_gate()
+                return
+            time.sleep(0.2)  # the probe's period
+        pytest.fail(f"{gateway.base}/readyz did not answer 200 within {timeout} s:\n{gateway.log_tail()}")
 
     def stop(self) -> None:
         self.stopping.set()

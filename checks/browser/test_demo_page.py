@@ -141,18 +141,16 @@ def test_browser_resumes_across_a_gateway_restart_without_loss_or_duplicates(
     the browser. The gate of the proxy closes (the pod is no longer ready, so the Service
     stops routing to it) and the process gets SIGTERM: it ends the stream with
     `shutting_down` and exits. While it is down the broker takes e3 and e4 and can deliver
-    them to no one. A new process starts on the same port; like a new pod's consumer group,
-    it first gets the broker's whole retained stream, e1..e4. Only then does the gate
-    open (the pod is ready): the browser's own EventSource, retrying all along, reconnects
-    with its Last-Event-ID and must show e3 and e4 once each, with no `reset` and no
-    duplicate of e1 or e2.
-
-    Without the gate the browser could reconnect in the moment between the new process
-    opening its port and the broker's redelivery, find an empty log, and get `reset`
-    (history_gap): correct behaviour, but not the behaviour under test, and a flaky test.
+    them to no one. A new process starts on the same port; it is not ready (`/readyz` 503
+    `not_subscribed`) until, like daprd, the broker fetched `/dapr/subscribe`; like a new
+    pod's consumer group, it then gets the broker's whole retained stream, e1..e4. The
+    gate opens when `/readyz` says so (the pod is ready): the browser's own EventSource,
+    retrying all along, reconnects with its Last-Event-ID and must show e3 and e4 once
+    each, with no `reset` and no duplicate of e1 or e2.
     """
     first = gateways()
-    proxy.open_gate()
+    broker.subscribe(first)
+    proxy.open_when_ready(first)
     open_page_as(browser, proxy.base, "s-1")
     e1 = broker.publish("student.progress", "progress.updated", {"studentId": "s-1", "score": 10}, first)
     e2 = broker.publish("student.progress", "progress.updated", {"studentId": "s-1", "score": 20}, first)
@@ -176,8 +174,11 @@ def test_browser_resumes_across_a_gateway_restart_without_loss_or_duplicates(
     wait_until(browser, lambda d: proxy.refused > 0, "the browser never retried while the gateway was down")
 
     second = gateways()
+    status, _, body = http("GET", second.base + "/readyz")
+    assert status == 503 and json.loads(body)["code"] == "not_subscribed", (status, body)
+    broker.subscribe(second)
     broker.redeliver_all(second)
-    proxy.open_gate()
+    proxy.open_when_ready(second)
     wait_for_event(browser, "student.progress", e4)
     wait_until(browser, lambda d: state(d) == "open", "the stream did not reopen")
 

@@ -51,6 +51,11 @@ package struct GatewaySettings: Sendable {
     /// Origins whose pages may call the browser routes with credentials
     /// (`GATEWAY_CORS_ORIGINS`, exact `scheme://host[:port]`; empty, the default: same origin only).
     package var corsOrigins: [String] = []
+    /// When a new pod reports ready (`GET /readyz`).
+    package var readiness = ReadinessSettings()
+    /// How long a resume naming an event this replica has not received yet waits for it
+    /// before `event: reset` (`GATEWAY_RESUME_HOLD_SECONDS`, default 10; 0 resets at once).
+    package var resumeHold: Duration = .seconds(10)
 
     /// The defaults.
     package init() {}
@@ -182,4 +187,20 @@ package struct TracingSettings: Sendable {
         guard let otlpEndpoint else { return nil }
         return otlpEndpoint.hasSuffix("/") ? otlpEndpoint + "v1/traces" : otlpEndpoint + "/v1/traces"
     }
+}
+
+/// When a new pod counts as caught up with the broker's backlog (design section 6; the rule
+/// is `CatchUpRule`).
+package struct ReadinessSettings: Sendable {
+    /// A topic is caught up once no delivery on it came for this long, after the
+    /// subscription or its last delivery (`GATEWAY_READY_QUIET_SECONDS`, default 3).
+    package var quietPeriod: Duration = .seconds(3)
+    /// ...or once a delivery's CloudEvent `time` is at most this old
+    /// (`GATEWAY_READY_EVENT_AGE_SECONDS`, default 5).
+    package var currentEventAge: Duration = .seconds(5)
+    /// Ready anyway, with a warning, this long after the start (`GATEWAY_READY_TIMEOUT_SECONDS`, default 60).
+    package var timeout: Duration = .seconds(60)
+
+    /// The defaults.
+    package init() {}
 }

@@ -24,6 +24,9 @@ package final class Hub: Sendable {
         package var deduplicationWindow = 100_000
         /// Connection limits.
         package var limits = ConnectionLimits()
+        /// How long a resume naming an event this replica has not received yet waits for
+        /// it before it is reset; zero resets at once.
+        package var resumeHold: Duration = .seconds(10)
 
         /// The defaults.
         package init() {}
@@ -33,6 +36,7 @@ package final class Hub: Sendable {
         var logs: [ReplayLog]
         var recentIDs: [RecentEventIDs]
         var indexes: [TopicIndex]
+        var holds: [ResumeHolds]
         var subscribers: [UInt64: Subscriber] = [:]
         var streamsPerUser: [String: Int] = [:]
         var nextSubscriberID: UInt64 = 1
@@ -57,7 +61,8 @@ package final class Hub: Sendable {
                     repeating: RecentEventIDs(capacity: configuration.deduplicationWindow),
                     count: topics.count
                 ),
-                indexes: Array(repeating: TopicIndex(), count: topics.count)
+                indexes: Array(repeating: TopicIndex(), count: topics.count),
+                holds: Array(repeating: ResumeHolds(), count: topics.count)
             )
         )
     }
@@ -98,10 +103,14 @@ package final class Hub: Sendable {
             // under the subscriber's own lock); waking the streams' event loops and the
             // eviction callbacks run after the lock is released.
             let candidates = state.indexes[frame.topicIndex].candidates(for: frame.facts)
+            // Streams held on this topic skip its frames up to and including the event
+            // their position names (they already have it), then take what follows.
+            let holding = !state.holds[frame.topicIndex].isEmpty
             var recipients = 0
             var evicted: [Subscriber] = []
             var woken: [Subscriber] = []
             for subscriber in candidates where subscriber.matches(frame) {
+                if holding, state.holds[frame.topicIndex].isHolding(subscriber.id) { continue }
                 switch subscriber.offer(frame) {
                 case .queued(let wake):
                     recipients += 1
@@ -110,6 +119,7 @@ package final class Hub: Sendable {
                 case .closed: break
                 }
             }
+            if holding { state.holds[frame.topicIndex].release(after: frame.eventID) }
             return .accepted(candidates: candidates.count, recipients: recipients, evicted: evicted, woken: woken)
         }
         switch admission {
@@ -188,6 +198,10 @@ package final class Hub: Sendable {
             var replay: [EventFrame] = []
             var positions: [Int: String] = [:]
             var gap = false
+            // Topics whose position names an event the log never held although it never
+            // dropped one: this replica is behind (a new pod receiving its backlog).
+            var ahead: [(topicIndex: Int, eventID: String)] = []
+            let holding = configuration.resumeHold > .zero
             let token: ResumeToken?
             switch request {
             case .none: token = nil
@@ -203,14 +217,23 @@ package final class Hub: Sendable {
                 guard let token, let position = token.positions[access.topicIndex] else { continue }
                 switch log.frames(after: position) {
                 case .gap: gap = true
+                case .notYetReceived:
+                    if holding { ahead.append((access.topicIndex, position)) } else { gap = true }
                 case .frames(let frames): replay.append(contentsOf: frames.filter(subscriber.matches))
                 }
             }
-            if gap { replay.removeAll() }
+            if gap {
+                replay.removeAll()
+                ahead.removeAll()
+            }
             // The replay of several topics is ordered by arrival here; per-topic order holds.
             if scope.topics.count > 1 { replay.sort { $0.receivedAt < $1.receivedAt } }
             for access in scope.topics {
                 state.indexes[access.topicIndex].insert(subscriber, at: access.placement)
+            }
+            let holdDeadline = ahead.isEmpty ? nil : ContinuousClock.now + configuration.resumeHold
+            for (topicIndex, eventID) in ahead {
+                state.holds[topicIndex].hold(subscriber, until: eventID, deadline: holdDeadline ?? .now)
             }
             state.subscribers[subscriber.id] = subscriber
             state.streamsPerUser[scope.principal.subject, default: 0] += 1
@@ -223,7 +246,16 @@ package final class Hub: Sendable {
                 for (index, position) in token?.positions ?? [:] where merged[index] != nil { merged[index] = position }
                 start = ResumeToken(positions: merged)
             }
-            return .success(Subscription(subscriber: subscriber, replay: replay, historyGap: gap, start: start))
+            return .success(
+                Subscription(
+                    subscriber: subscriber,
+                    replay: replay,
+                    historyGap: gap,
+                    start: start,
+                    heldTopics: ahead.map(\.topicIndex),
+                    holdDeadline: holdDeadline
+                )
+            )
         }
         return try registration.get()
     }
@@ -234,6 +266,7 @@ package final class Hub: Sendable {
             guard state.subscribers.removeValue(forKey: subscriber.id) != nil else { return [] }
             for access in subscriber.scope.topics {
                 state.indexes[access.topicIndex].remove(subscriber.id, at: access.placement)
+                state.holds[access.topicIndex].remove(subscriber.id)
             }
             let subject = subscriber.scope.principal.subject
             let remaining = state.streamsPerUser[subject, default: 1] - 1
@@ -261,12 +294,27 @@ package final class Hub: Sendable {
         for subscriber in allSubscribers() { subscriber.heartbeatIfIdle() }
     }
 
-    /// Ends streams whose token expired, and trims the replay logs by age.
+    /// Ends streams whose token expired, resets held resumes whose wait is over, and trims
+    /// the replay logs by age.
     package func expire(now: Double, monotonicNow: ContinuousClock.Instant = .now) {
-        let subscribers = state.withLockedValue { state -> [Subscriber] in
+        let (subscribers, woken) = state.withLockedValue { state -> ([Subscriber], [Subscriber]) in
+            var woken: [Subscriber] = []
+            for index in state.holds.indices where !state.holds[index].isEmpty {
+                // Under the lock that orders the topic's frames: the stream's next frame of
+                // the topic is the first after the head named here.
+                let reset = PositionReset(
+                    topicIndex: index,
+                    topic: topics[index].topic,
+                    eventID: state.logs[index].lastEventID ?? ""
+                )
+                for subscriber in state.holds[index].expire(now: monotonicNow) {
+                    if subscriber.offer(reset) { woken.append(subscriber) }
+                }
+            }
             for index in state.logs.indices { state.logs[index].trim(now: monotonicNow) }
-            return state.subscribers.values.filter { $0.expiresAt <= now }
+            return (state.subscribers.values.filter { $0.expiresAt <= now }, woken)
         }
+        for subscriber in woken { subscriber.wakeConsumer() }
         for subscriber in subscribers { subscriber.close(.tokenExpired) }
     }
 
@@ -355,6 +403,12 @@ package struct Subscription: Sendable {
     package let historyGap: Bool
     /// The stream's position before the first frame it writes.
     package let start: ResumeToken
+    /// Topics whose position names an event this replica has not received yet: the stream
+    /// gets their frames from the one after that event on, or a `PositionReset` at
+    /// `holdDeadline` (design section 6).
+    package var heldTopics: [Int] = []
+    /// When the held topics are reset if their events have not arrived.
+    package var holdDeadline: ContinuousClock.Instant?
 }
 
 /// Why a stream is not admitted.

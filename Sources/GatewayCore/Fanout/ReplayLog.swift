@@ -11,6 +11,9 @@ package struct ReplayLog: Sendable {
         case frames([EventFrame])
         /// The log no longer reaches back to the position.
         case gap
+        /// The log never dropped an event and does not hold this id: the event has not
+        /// reached this replica yet (a new pod still receiving its backlog), or never will.
+        case notYetReceived
     }
 
     private var entries: Deque<EventFrame> = []
@@ -62,7 +65,7 @@ package struct ReplayLog: Sendable {
         if eventID.isEmpty {
             return hasTrimmed ? .gap : .frames(entries.copiedToArray)
         }
-        guard let sequence = sequenceByID[eventID] else { return .gap }
+        guard let sequence = sequenceByID[eventID] else { return hasTrimmed ? .gap : .notYetReceived }
         let offset = Int(sequence - firstSequence) + 1
         return .frames(entries[offset...].copiedToArray)
     }

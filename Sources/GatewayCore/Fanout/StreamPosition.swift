@@ -23,6 +23,13 @@ package struct StreamPosition: Sendable {
         if let slot = slotByTopic[frame.topicIndex] { entries[slot] = frame.position }
     }
 
+    /// Moves the reset topic's position to the event it names (the log's head).
+    package mutating func move(_ reset: PositionReset) {
+        if let slot = slotByTopic[reset.topicIndex] {
+            entries[slot] = ResumeToken.entry(topicIndex: reset.topicIndex, eventID: reset.eventID)
+        }
+    }
+
     /// The resume token text.
     package var text: String { entries.count == 1 ? entries[0] : entries.joined(separator: ";") }
 

@@ -29,6 +29,8 @@ package final class Subscriber: Sendable {
 
     private struct State {
         var pending: Deque<EventFrame> = []
+        /// Held topics whose wait ended without their event; written before `pending`.
+        var resets: [PositionReset] = []
         var heartbeatDue = false
         var enqueuedSinceTick = false
         var closeReason: CloseReason?
@@ -39,7 +41,9 @@ package final class Subscriber: Sendable {
         // once per frame per stream; resuming exactly once is kept by `waiter = nil`.
         var waiter: UnsafeContinuation<Void, Never>?
 
-        var hasWork: Bool { !pending.isEmpty || heartbeatDue || (closeReason != nil && !closeTaken) }
+        var hasWork: Bool {
+            !pending.isEmpty || !resets.isEmpty || heartbeatDue || (closeReason != nil && !closeTaken)
+        }
     }
 
     init(
@@ -125,6 +129,24 @@ package final class Subscriber: Sendable {
         return offer
     }
 
+    /// Queues a position reset of a held topic, without calling out: safe under the hub's
+    /// lock. It takes no room in the frame queue: a stream holds at most one per topic.
+    /// Returns whether the consumer must be told with `wakeConsumer()` once no lock is held.
+    package func offer(_ reset: PositionReset) -> Bool {
+        let pushed = wake != nil
+        let (waiter, wakes) = state.withLockedValue { state -> (UnsafeContinuation<Void, Never>?, Bool) in
+            guard state.closeReason == nil else { return (nil, false) }
+            state.resets.append(reset)
+            state.enqueuedSinceTick = true
+            let wakes = pushed && !state.wakeRequested
+            if pushed { state.wakeRequested = true }
+            defer { state.waiter = nil }
+            return (state.waiter, wakes)
+        }
+        waiter?.resume()
+        return wakes
+    }
+
     /// Tells the stream's owner it was evicted, and wakes its consumer to write `slow_consumer` and end.
     package func reportEviction() {
         onEviction()
@@ -186,11 +208,13 @@ package final class Subscriber: Sendable {
             if includingFrames { state.wakeRequested = false }
             guard state.closeReason != nil || (includingFrames && state.hasWork) else { return nil }
             let batch = SubscriberBatch(
+                resets: includingFrames ? state.resets : [],
                 frames: includingFrames ? state.pending.copiedToArray : [],
-                heartbeat: includingFrames && state.heartbeatDue && state.pending.isEmpty,
+                heartbeat: includingFrames && state.heartbeatDue && state.pending.isEmpty && state.resets.isEmpty,
                 closeReason: state.closeReason
             )
             state.pending.removeAll(keepingCapacity: false)
+            state.resets.removeAll()
             state.heartbeatDue = false
             if state.closeReason != nil { state.closeTaken = true }
             return batch
@@ -206,11 +230,13 @@ package final class Subscriber: Sendable {
                 if state.closeTaken { return .some(nil) }
                 guard state.hasWork else { return nil }
                 let batch = SubscriberBatch(
+                    resets: state.resets,
                     frames: state.pending.copiedToArray,
-                    heartbeat: state.heartbeatDue && state.pending.isEmpty,
+                    heartbeat: state.heartbeatDue && state.pending.isEmpty && state.resets.isEmpty,
                     closeReason: state.closeReason
                 )
                 state.pending.removeAll(keepingCapacity: false)
+                state.resets.removeAll()
                 state.heartbeatDue = false
                 if state.closeReason != nil { state.closeTaken = true }
                 return .some(batch)
@@ -234,6 +260,9 @@ package final class Subscriber: Sendable {
 
 /// What a stream's task writes in one go.
 package struct SubscriberBatch: Sendable {
+    /// Held topics whose positions moved to the log's head: one `event: reset`, written
+    /// before `frames` (no frame of such a topic was queued before its reset).
+    package var resets: [PositionReset] = []
     /// Frames, oldest first.
     package var frames: [EventFrame]
     /// Whether a heartbeat comment is due (only when there are no frames).

@@ -34,6 +34,9 @@ package final class GatewayMetrics: Sendable {
         case miss
         /// The log no longer reached back to a position (answered with `reset`).
         case gap
+        /// A position named an event this replica had not received yet: the stream or poll
+        /// waited for it (see `resumeHoldsExpired` for the waits that ended in `reset`).
+        case held
     }
 
     /// The stable metric names (their `# HELP` texts are in `MetricHelp`).
@@ -49,6 +52,9 @@ package final class GatewayMetrics: Sendable {
         package static let authenticationFailures = "sse_gateway_auth_failures_total"
         package static let ingestToFlush = "sse_gateway_ingest_to_flush_seconds"
         package static let lastDelivery = "sse_gateway_last_dapr_delivery_timestamp_seconds"
+        package static let resumeHoldsExpired = "sse_gateway_resume_holds_expired_total"
+        package static let readiness = "sse_gateway_readiness"
+        package static let catchUpSeconds = "sse_gateway_catch_up_seconds"
     }
 
     private let factory: any MetricsFactory
@@ -60,6 +66,9 @@ package final class GatewayMetrics: Sendable {
     private let latency: [Timer]
     private let replay: [ReplayOutcome: Counter]
     private let lastDelivery: Gauge
+    private let holdsExpired: Counter
+    private let readiness: [Readiness.State: Gauge]
+    private let catchUp: Gauge
 
     /// Creates the handles for `topics` (in hub order) from `factory`; `connectionLimit` is
     /// `GATEWAY_MAX_CONNECTIONS`, exported so an alert can compare the open streams with it.
@@ -82,6 +91,13 @@ package final class GatewayMetrics: Sendable {
         // Until the first delivery, the start: "time() - this" then reads "nothing since start"
         // instead of 56 years, so a quiet pod that just started does not alert.
         lastDelivery.record(Date().timeIntervalSince1970)
+        holdsExpired = Counter(label: Name.resumeHoldsExpired, factory: factory)
+        var readiness: [Readiness.State: Gauge] = [:]
+        for state in Readiness.State.allCases {
+            readiness[state] = Gauge(label: Name.readiness, dimensions: [("state", state.rawValue)], factory: factory)
+        }
+        self.readiness = readiness
+        catchUp = Gauge(label: Name.catchUpSeconds, factory: factory)
     }
 
     /// One counter per case of `Key`, labelled `dimension` = the case's raw value.
@@ -171,13 +187,29 @@ package final class GatewayMetrics: Sendable {
         latency[topicIndex].recordNanoseconds(Self.nanoseconds(flushedAt - receivedAt))
     }
 
-    /// A stream or poll subscribed with `request`; `historyGap` says whether it got `reset`.
-    package func resumed(_ request: ResumeRequest, historyGap: Bool) {
+    /// A stream or poll subscribed with `request`; `historyGap` says whether it got `reset`,
+    /// `held` whether it waits for an event this replica has not received yet.
+    package func resumed(_ request: ResumeRequest, historyGap: Bool, held: Bool = false) {
         switch request {
         case .none: return
         case .malformed: replay[.miss]?.increment()
-        case .token: replay[historyGap ? .gap : .hit]?.increment()
+        case .token: replay[historyGap ? .gap : held ? .held : .hit]?.increment()
         }
+    }
+
+    /// `count` held topics of a stream or poll were reset: their event did not arrive in time.
+    package func resumeHoldsExpired(_ count: Int) {
+        holdsExpired.increment(by: Int64(count))
+    }
+
+    // MARK: Readiness
+
+    /// Sets the readiness gauges (1 for `state`, 0 for the others) and the seconds the
+    /// pod needed to become ready (0 until it is); `Readiness` calls it whenever it answers
+    /// (each probe, and the ticker once a second).
+    package func recordReadiness(_ state: Readiness.State, readyAfterSeconds: Double?) {
+        for (candidate, gauge) in readiness { gauge.record(candidate == state ? 1 : 0) }
+        catchUp.record(readyAfterSeconds ?? 0)
     }
 
     // MARK: Authentication

@@ -27,6 +27,12 @@ package enum MetricHelp {
             "Seconds from accepting a Dapr delivery to flushing its frame to one stream's socket, per live frame.",
         GatewayMetrics.Name.lastDelivery:
             "Unix time of the last Dapr delivery of any topic; the process start until the first.",
+        GatewayMetrics.Name.resumeHoldsExpired:
+            "Held resume topics whose event did not arrive within GATEWAY_RESUME_HOLD_SECONDS (answered with reset).",
+        GatewayMetrics.Name.readiness:
+            "1 for the current /readyz state (not_subscribed, catching_up, ready, draining), 0 for the others.",
+        GatewayMetrics.Name.catchUpSeconds:
+            "Seconds from process start until the pod became ready (received the broker's backlog); 0 until then.",
         ProcessMetrics.Name.cpuSeconds: "Total user and system CPU time spent in seconds.",
         ProcessMetrics.Name.residentMemory: "Resident memory size in bytes.",
         ProcessMetrics.Name.virtualMemory: "Virtual memory size in bytes.",

@@ -34,6 +34,19 @@ package struct StreamEncoder: Sendable {
         }
     }
 
+    /// One `event: reset` for held topics whose wait ended without their event: their
+    /// positions move to the log's head, and the frame's `id:` already says so. `topics`
+    /// names them; a `reset` without `topics` (the opening one) concerns every topic.
+    package mutating func writeReset(_ resets: [PositionReset], into buffer: inout ByteBuffer) {
+        guard !resets.isEmpty else { return }
+        for reset in resets { position.move(reset) }
+        let data = JSONText.object([
+            "reason": JSONText.quoted("history_gap"), "topics": JSONText.array(resets.map(\.topic)),
+        ])
+        // The id was built from validated, escaped event ids; the name is a constant.
+        try? EventStreamFormat.writeEvent(id: token, name: "reset", data: data, into: &buffer)
+    }
+
     /// One event frame; advances the position on the frame's topic.
     package mutating func write(_ frame: EventFrame, into buffer: inout ByteBuffer) {
         position.advance(past: frame)

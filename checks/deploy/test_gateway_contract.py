@@ -26,6 +26,11 @@ def graceful_shutdown_seconds(deployment: dict) -> int:
     return int(annotations(deployment)["dapr.io/graceful-shutdown-seconds"])
 
 
+def pre_stop_seconds(container: dict) -> int:
+    sleep = ((container.get("lifecycle") or {}).get("preStop") or {}).get("sleep") or {}
+    return int(sleep.get("seconds", 0))
+
+
 # --------------------------------------------------------------------------- port
 
 
@@ -145,20 +150,34 @@ def test_dapr_graceful_shutdown_fits_the_drain(deployment, gateway_config):
     )
 
 
-def test_termination_grace_period_covers_drain_jitter_and_sidecar(deployment, gateway_config):
+def test_termination_grace_period_covers_prestop_drain_jitter_and_sidecar(deployment, container, gateway_config):
+    # The preStop sleep counts against the grace period: SIGTERM comes only after it.
     termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     needed = (
-        gateway_config["drainSeconds"]
+        pre_stop_seconds(container)
+        + gateway_config["drainSeconds"]
         + gateway_config["reconnectJitterSeconds"]
         + graceful_shutdown_seconds(deployment)
         + HEADROOM_SECONDS
     )
     assert termination >= needed, (
-        f"terminationGracePeriodSeconds {termination} < drain {gateway_config['drainSeconds']} + jitter "
-        f"{gateway_config['reconnectJitterSeconds']} + dapr graceful {graceful_shutdown_seconds(deployment)} "
-        f"+ {HEADROOM_SECONDS}"
+        f"terminationGracePeriodSeconds {termination} < preStop {pre_stop_seconds(container)} + drain "
+        f"{gateway_config['drainSeconds']} + jitter {gateway_config['reconnectJitterSeconds']} + dapr graceful "
+        f"{graceful_shutdown_seconds(deployment)} + {HEADROOM_SECONDS}"
     )
-    assert termination > gateway_config["drainSeconds"] + gateway_config["reconnectJitterSeconds"]
+    assert termination > pre_stop_seconds(container) + gateway_config["drainSeconds"]
+
+
+def test_a_rollout_outlasts_the_readiness_wait(deployment, container, gateway_config):
+    """A new pod is ready at most `ready.timeoutSeconds` after it started (with a warning when
+    it had to give up waiting for the backlog); the rollout must not be declared stuck first."""
+    if "ready" not in gateway_config:
+        return  # an older binary without the readiness rule
+    startup = container["startupProbe"]
+    started_within = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+    progress_deadline = deployment["spec"].get("progressDeadlineSeconds", 600)
+    worst = started_within + gateway_config["ready"]["timeoutSeconds"] + deployment["spec"].get("minReadySeconds", 0)
+    assert worst < progress_deadline, f"start {started_within} + readiness wait + minReadySeconds = {worst}s"
 
 
 def test_readiness_notices_draining_quickly(container, gateway_config):

@@ -72,11 +72,15 @@ def test_kubectl_kustomize_assembles_the_base():
         [
             "ConfigMap",
             "ConfigMap",
+            "CronJob",
             "Deployment",
             "HorizontalPodAutoscaler",
             "NetworkPolicy",
             "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
             "Service",
+            "ServiceAccount",
             "ServiceAccount",
         ]
     )

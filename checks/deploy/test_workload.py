@@ -90,9 +90,23 @@ def test_container_runs_the_serve_subcommand(container):
     assert "command" not in container, "keep the image's ENTRYPOINT"
 
 
-def test_no_prestop_hook_is_needed(container):
-    # The gateway handles SIGTERM itself (readiness fails at once, streams get shutting_down).
-    assert "preStop" not in (container.get("lifecycle") or {})
+def test_prestop_sleeps_so_the_endpoint_is_gone_before_the_drain(container):
+    # Endpoint removal after a pod deletion is asynchronous. A stream request that still
+    # reaches a draining gateway gets 503, and EventSource gives up for good on any non-200
+    # answer; so the pod keeps serving, unchanged, until the Service and the ingress
+    # stopped sending it new connections, and only then gets SIGTERM.
+    pre_stop = (container.get("lifecycle") or {}).get("preStop") or {}
+    assert set(pre_stop) == {"sleep"}, "the kubelet's own sleep: the image needs no shell or sleep binary"
+    seconds = pre_stop["sleep"]["seconds"]
+    assert 3 <= seconds <= 15, f"preStop sleep {seconds}s: long enough for endpoint propagation, short for rollouts"
+
+
+def test_a_new_pod_stays_ready_a_while_before_an_old_one_goes(deployment, container):
+    # Ready means caught up with the broker's backlog; minReadySeconds adds the time the
+    # endpoints need to carry the new pod before the rollout terminates an old one.
+    minimum = deployment["spec"].get("minReadySeconds", 0)
+    probe = container["readinessProbe"]
+    assert minimum >= 2 * probe.get("periodSeconds", 10), "minReadySeconds must span a few readiness probes"
 
 
 def test_environment_comes_from_the_configmap_and_secrets(container, assembled, secret_examples):

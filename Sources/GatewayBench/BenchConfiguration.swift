@@ -136,10 +136,12 @@ package struct BenchConfiguration: Sendable {
     package func user(_ index: Int) -> String { userPrefix + String(index) }
 
     /// The default body: a CloudEvent whose data carries the sequence number and the send
-    /// time (and the student for per-user routing).
-    package static func cloudEventBody(routing: Routing) -> String {
+    /// time (and the student for per-user routing); `stamped` adds the CloudEvent `time`
+    /// daprd writes (a new pod's readiness reads it).
+    package static func cloudEventBody(routing: Routing, stamped: Bool = false) -> String {
         let student = routing == .perUser ? #","studentId":"{user}""# : ""
+        let time = stamped ? #""time":"{time}","# : ""
         return #"{"specversion":"1.0","id":"bench-{run}-{seq}","source":"sse-gateway-bench","type":"bench.event","#
-            + #""datacontenttype":"application/json","data":{"seq":{seq},"t":{t}"# + student + "}}"
+            + time + #""datacontenttype":"application/json","data":{"seq":{seq},"t":{t}"# + student + "}}"
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a run measured; printed for people, and as one JSON line for scripts.
-package struct BenchReport: Sendable, Encodable {
+package struct BenchReport: BenchOutput {
     /// Connecting the streams.
     package struct Connect: Sendable, Encodable {
         package var requested = 0
@@ -116,19 +116,9 @@ package struct BenchReport: Sendable, Encodable {
         }
     }
 
-    /// The single JSON line.
-    package func jsonLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// The human-readable summary.
     package func text() -> String {
-        func mib(_ bytes: Int?) -> String {
-            bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "n/a"
-        }
+        let mib = mebibytes
         var lines: [String] = []
         lines.append("bench \(label.isEmpty ? "" : label + " ")→ \(target) (\(routing))")
         lines.append(

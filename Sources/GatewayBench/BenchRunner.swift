@@ -15,26 +15,10 @@ package struct BenchRunner: Sendable {
     /// Runs the benchmark; `progress` gets one line per stage (for stderr).
     package func run(progress: @Sendable (String) -> Void) async throws -> BenchReport {
         let configuration = self.configuration
-        let limits = ProcessResources.raiseOpenFileLimit()
-        let needed = configuration.connections + configuration.publishConnections + 64
-        guard needed <= limits.soft else {
-            throw BenchError.fileDescriptorLimit(needed: needed, hardLimit: limits.hard)
-        }
-        if let tokens = configuration.tokens, tokens.count < configuration.connections {
-            throw BenchError.notEnoughTokens(needed: configuration.connections, found: tokens.count)
-        }
+        let limits = try configuration.checkResources(otherSockets: configuration.publishConnections)
         let subscribe = Template(configuration.subscribeURL)
         let sampleTarget = try TargetURL(subscribe.render { _ in "0" })
-        let publish = try configuration.publishURL.map { url in
-            try PublishRequest(
-                url: url,
-                body: configuration.publishBody,
-                contentType: configuration.publishContentType,
-                headers: configuration.publishHeaders,
-                topic: configuration.topic,
-                runID: configuration.runID
-            )
-        }
+        let publish = try configuration.publishURL.map(configuration.publishRequest(url:))
 
         var report = BenchReport(configuration: configuration, limits: limits)
         let probe = configuration.serverPIDs.isEmpty ? nil : ServerProbe(pids: configuration.serverPIDs)

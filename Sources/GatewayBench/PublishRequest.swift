@@ -1,5 +1,45 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
+
+/// The answer to one publish request, read part by part: enough of the body to see a
+/// Dapr status; the rest is not needed.
+struct PublishAnswer {
+    private var status = 0
+    private var start = ByteBuffer()
+
+    /// Reads one part; at the end, the status and whether it acknowledged the event (a
+    /// 2xx that is not a Dapr `RETRY` or `DROP`).
+    mutating func read(_ part: HTTPClientResponsePart) -> (status: Int, acknowledged: Bool)? {
+        switch part {
+        case .head(let head):
+            status = Int(head.status.code)
+            start.clear()
+            return nil
+        case .body(var buffer):
+            if start.readableBytes < 256 { start.writeBuffer(&buffer) }
+            return nil
+        case .end:
+            let text = start.getString(at: start.readerIndex, length: start.readableBytes) ?? ""
+            let acknowledged = (200..<300).contains(status) && !text.contains("RETRY") && !text.contains("DROP")
+            return (status, acknowledged)
+        }
+    }
+}
+
+extension BenchConfiguration {
+    /// The publish request for `url` with this run's body, content type, headers, topic and run id.
+    package func publishRequest(url: String) throws -> PublishRequest {
+        try PublishRequest(
+            url: url,
+            body: publishBody,
+            contentType: publishContentType,
+            headers: publishHeaders,
+            topic: topic,
+            runID: runID
+        )
+    }
+}
 
 /// Renders one publish request per event from the URL and body templates.
 package struct PublishRequest: Sendable {
@@ -46,25 +86,40 @@ package struct PublishRequest: Sendable {
         user: String,
         allocator: ByteBufferAllocator
     ) -> (HTTPRequestHead, ByteBuffer) {
-        let values: (String) -> String? = { name in
+        let text = body(sequence: sequence, sentAt: sentAt, user: user)
+        var buffer = allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        return (head(sequence: sequence, user: user, contentLength: buffer.readableBytes), buffer)
+    }
+
+    /// The body of event `sequence`; `{time}` is the wall-clock time now (RFC 3339, as
+    /// daprd stamps a CloudEvent).
+    func body(sequence: Int, sentAt: UInt64, user: String) -> String {
+        body.render(values(sequence: sequence, sentAt: sentAt, user: user))
+    }
+
+    /// The request head for event `sequence` with a body of `contentLength` bytes.
+    func head(sequence: Int, user: String, contentLength: Int) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: target.hostHeader)
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(contentLength))
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        let uri = path.render(values(sequence: sequence, sentAt: 0, user: user))
+        return HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers)
+    }
+
+    private func values(sequence: Int, sentAt: UInt64, user: String) -> (String) -> String? {
+        { name in
             switch name {
             case "seq": String(sequence)
             case "t": String(sentAt)
             case "user": user
             case "topic": topic
             case "run": runID
+            case "time": Date().formatted(.iso8601)
             default: nil
             }
         }
-        let text = body.render(values)
-        var buffer = allocator.buffer(capacity: text.utf8.count)
-        buffer.writeString(text)
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: target.hostHeader)
-        headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: String(buffer.readableBytes))
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path.render(values), headers: headers)
-        return (head, buffer)
     }
 }

@@ -13,8 +13,7 @@ final class PublisherHandler: ChannelInboundHandler {
     private var generator = SystemRandomNumberGenerator()
     private var context: ChannelHandlerContext?
     private var current: (sequence: Int, sentAt: UInt64)?
-    private var status = 0
-    private var answer = ByteBuffer()
+    private var answer = PublishAnswer()
     private var waiting = false
 
     init(schedule: PublishSchedule, request: PublishRequest, users: [String]) {
@@ -53,8 +52,6 @@ final class PublisherHandler: ChannelInboundHandler {
             let user = users.isEmpty ? "" : users[Int.random(in: 0..<users.count, using: &generator)]
             let sentAt = MonotonicClock.now()
             current = (sequence, sentAt)
-            status = 0
-            answer.clear()
             let (head, body) = request.render(
                 sequence: sequence,
                 sentAt: sentAt,
@@ -73,25 +70,15 @@ final class PublisherHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            status = Int(head.status.code)
-        case .body(var buffer):
-            // Enough of the answer to see a Dapr status; the rest is not needed.
-            if answer.readableBytes < 256 { answer.writeBuffer(&buffer) }
-        case .end:
-            guard let current else { return }
-            self.current = nil
-            let text = answer.getString(at: answer.readerIndex, length: answer.readableBytes) ?? ""
-            let acknowledged = (200..<300).contains(status) && !text.contains("RETRY") && !text.contains("DROP")
-            schedule.answered(
-                current.sequence,
-                status: status,
-                acknowledged: acknowledged,
-                latency: MonotonicClock.now() - current.sentAt
-            )
-            sendNext()
-        }
+        guard let (status, acknowledged) = answer.read(unwrapInboundIn(data)), let current else { return }
+        self.current = nil
+        schedule.answered(
+            current.sequence,
+            status: status,
+            acknowledged: acknowledged,
+            latency: MonotonicClock.now() - current.sentAt
+        )
+        sendNext()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -19,6 +19,11 @@ package struct ServerProbe: Sendable {
         sum { Self.residentBytes(pid: $0) }
     }
 
+    /// The sum of each process's peak resident memory (`VmHWM`) in bytes.
+    package func peakResidentBytes() -> Int? {
+        sum { Self.statusBytes(pid: $0, field: "VmHWM:") }
+    }
+
     /// The sum of user plus system CPU seconds.
     package func cpuSeconds() -> Double? {
         sum { Self.cpuSeconds(pid: $0) }
@@ -40,9 +45,14 @@ package struct ServerProbe: Sendable {
     }
 
     static func residentBytes(pid: Int32) -> Int? {
+        statusBytes(pid: pid, field: "VmRSS:")
+    }
+
+    /// A kilobyte field of `/proc/PID/status` (`VmRSS:`, `VmHWM:`) in bytes.
+    static func statusBytes(pid: Int32, field: String) -> Int? {
         guard let status = Self.readFile("/proc/\(pid)/status") else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let digits = line.dropFirst("VmRSS:".count).filter(\.isNumber)
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
+            let digits = line.dropFirst(field.count).filter(\.isNumber)
             return Int(digits).map { $0 * 1024 }
         }
         return nil

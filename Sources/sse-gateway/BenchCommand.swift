@@ -18,6 +18,11 @@ struct BenchCommand: AsyncParsableCommand {
               sse-gateway bench --no-auth --url 'http://127.0.0.1:8080/sub/student.progress.{user}' \\
                 --routing per-user --publish-url 'http://127.0.0.1:8080/pub/student.progress.{user}' \\
                 --publish-body '{"seq":{seq},"t":{t},"studentId":"{user}"}' --content-type application/json
+            Reconnect storm (a rolling update): streams move from the gateway on :3000 to a fresh one on :3001,
+            which the bench feeds the history as a new consumer group, each with its Last-Event-ID:
+              sse-gateway bench --secret "$S" --connections 10000 --storm-url \\
+                'http://127.0.0.1:3001/events/stream?topics=system.notifications' --storm-feed-history \\
+                --storm-ready-url http://127.0.0.1:3001/readyz --storm-server-pid "$PID2"
             """
     )
 
@@ -122,6 +127,45 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "A label copied into the report.")
     var label = ""
 
+    @Option(
+        name: .customLong("storm-url"),
+        help: "Reconnect storm: the subscribe URL every stream moves to, with its Last-Event-ID (a fresh server)."
+    )
+    var stormURL: String?
+
+    @Option(name: .customLong("storm-window"), help: "Seconds over which the reconnects are spread (jitter window).")
+    var stormWindow = 10.0
+
+    @Option(name: .customLong("storm-events"), help: "Events every stream receives before the storm (the history).")
+    var stormEvents = 200
+
+    @Option(name: .customLong("storm-history-rate"), help: "Events/s while publishing the history (0 = at once).")
+    var stormHistoryRate = 0.0
+
+    @Option(name: .customLong("storm-rate"), help: "Live events/s during the storm and its tail.")
+    var stormRate = 20.0
+
+    @Option(name: .customLong("storm-tail"), help: "Seconds of live events after the last stream is back.")
+    var stormTail = 5.0
+
+    @Flag(
+        name: .customLong("storm-feed-history"),
+        help: "Play the broker for the fresh gateway: GET /dapr/subscribe, then the whole history and the live events."
+    )
+    var stormFeedHistory = false
+
+    @Option(
+        name: .customLong("storm-ready-url"),
+        help: "Wait for 200 here (the fresh gateway's /readyz) before the storm."
+    )
+    var stormReadyURL: String?
+
+    @Option(
+        name: .customLong("storm-server-pid"),
+        help: "The fresh server's pid, for its peak RSS and CPU (repeatable)."
+    )
+    var stormServerPIDs: [Int32] = []
+
     func run() async throws {
         guard let routing = Routing(rawValue: routing) else {
             throw ValidationError("--routing is broadcast or per-user, not '\(routing)'")
@@ -179,17 +223,65 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.readyOnHead = readyOnHeaders
         guard (0...600).contains(afterLeave) else { throw ValidationError("--after-leave 0...600 s") }
         configuration.afterLeave = .milliseconds(Int64(afterLeave * 1000))
-        var report: BenchReport
+        if let stormURL {
+            try await runStorm(configuration, url: stormURL, publishURL: publishURL, routing: routing)
+            return
+        }
+        try await printReport { try await BenchRunner(configuration: configuration).run(progress: $0) }
+    }
+
+    /// Runs a bench with progress lines on stderr, then prints its report (text, then JSON).
+    private func printReport<Report: BenchOutput>(
+        _ run: (@Sendable (String) -> Void) async throws -> Report
+    ) async throws {
+        var report: Report
         do {
-            report = try await BenchRunner(configuration: configuration).run { line in
-                FileHandle.standardError.write(Data(("bench: " + line + "\n").utf8))
-            }
+            report = try await run { line in FileHandle.standardError.write(Data(("bench: " + line + "\n").utf8)) }
         } catch let error as BenchError {
             throw ValidationError(error.description)
         }
         report.label = label
         print(report.text())
         print(report.jsonLine())
+    }
+
+    /// The reconnect storm: one publishing stream of events, the streams move to `url`.
+    private func runStorm(
+        _ configuration: BenchConfiguration,
+        url: String,
+        publishURL: String,
+        routing: Routing
+    ) async throws {
+        guard routing == .broadcast else { throw ValidationError("--storm-url needs --routing broadcast") }
+        guard (0...600).contains(stormWindow), (0...100_000).contains(stormEvents), (0...10_000).contains(stormRate),
+            (0...10_000).contains(stormHistoryRate), (0...600).contains(stormTail)
+        else {
+            throw ValidationError(
+                "--storm-window 0...600, --storm-events 0...100000, --storm-rate and --storm-history-rate 0...10000, "
+                    + "--storm-tail 0...600"
+            )
+        }
+        var configuration = configuration
+        configuration.publishURL = publishURL
+        if publishBody == nil {
+            configuration.publishBody = BenchConfiguration.cloudEventBody(routing: routing, stamped: true)
+        }
+        if stormFeedHistory {
+            // What daprd sends with every delivery (dapr-contract.md).
+            configuration.publishHeaders += [
+                ("Pubsubname", "pubsub"), ("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            ]
+        }
+        var storm = StormSettings(url: url)
+        storm.window = .milliseconds(Int64(stormWindow * 1000))
+        storm.historyEvents = stormEvents
+        storm.historyRate = stormHistoryRate
+        storm.liveRate = stormRate
+        storm.tail = .milliseconds(Int64(stormTail * 1000))
+        storm.feedHistory = stormFeedHistory
+        storm.readyURL = stormReadyURL
+        storm.serverPIDs = stormServerPIDs
+        try await printReport { try await StormRunner(configuration: configuration, storm: storm).run(progress: $0) }
     }
 
     /// One token per connection: from the file, minted, or none with `--no-auth`.

@@ -77,7 +77,8 @@ package struct Gateway: Sendable {
             cors: cors,
             logger: logger
         )
-        PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics).register(on: router)
+        PollRoutes(hub: hub, authenticator: authenticator, metrics: metrics, maxBytes: settings.pollMaxBytes)
+            .register(on: router)
         SessionRoutes(settings: settings, authenticator: authenticator).register(on: router)
         HealthRoutes(hub: hub, readiness: readiness).register(on: router)
         ClientRoutes().register(on: router)

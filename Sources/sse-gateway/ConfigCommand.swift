@@ -74,6 +74,7 @@ struct EffectiveSettings {
             "replayEvents": String(settings.replay.eventsPerTopic),
             "replaySeconds": seconds(settings.replay.maximumAge),
             "daprBulk": String(settings.bulk.enabled),
+            "pollMaxBytes": String(settings.pollMaxBytes),
             "tracing": JSONText.object([
                 "enabled": String(settings.tracing.isEnabled),
                 "otlpEndpoint": optional(settings.tracing.otlpEndpoint),

@@ -109,6 +109,7 @@ enum SettingsLoader {
             forKey: "gateway.dapr.bulkMaxAwaitMs",
             default: settings.bulk.maxAwaitDurationMilliseconds
         )
+        settings.pollMaxBytes = config.int(forKey: "gateway.pollMaxBytes", default: settings.pollMaxBytes)
         // OpenTelemetry's own variable names (the file keys map to them the same way).
         settings.tracing.otlpEndpoint = config.string(forKey: "otel.exporter.otlp.endpoint").flatMap {
             $0.isEmpty ? nil : $0
@@ -260,6 +261,7 @@ enum SettingsLoader {
         guard settings.resumeHold >= .zero, settings.resumeHold <= .seconds(60) else {
             throw SettingsError.invalid("gateway.resumeHoldSeconds (GATEWAY_RESUME_HOLD_SECONDS)", "0...60")
         }
+        guard settings.pollMaxBytes > 0 else { throw SettingsError.invalid("gateway.pollMaxBytes", "> 0") }
         guard !settings.topics.isEmpty else { throw SettingsError.invalid("gateway.topics", "at least one topic") }
         for rule in settings.topics {
             let allowed = rule.topic.unicodeScalars.allSatisfy {

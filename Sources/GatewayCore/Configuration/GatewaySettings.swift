@@ -56,6 +56,9 @@ package struct GatewaySettings: Sendable {
     /// How long a resume naming an event this replica has not received yet waits for it
     /// before `event: reset` (`GATEWAY_RESUME_HOLD_SECONDS`, default 10; 0 resets at once).
     package var resumeHold: Duration = .seconds(10)
+    /// Largest `GET /events/poll` answer in bytes of event JSON; at least one event is
+    /// always answered (`GATEWAY_POLL_MAX_BYTES`, default 1 MiB).
+    package var pollMaxBytes = 1024 * 1024
 
     /// The defaults.
     package init() {}

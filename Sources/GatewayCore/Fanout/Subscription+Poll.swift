@@ -1,3 +1,5 @@
+import NIOCore
+
 extension Subscription {
     /// Most events one poll answer carries; a client with more to catch up polls again at once.
     package static let maximumPollEvents = 1000
@@ -14,9 +16,11 @@ extension Subscription {
     /// what follows, or with a reset when the hold ends without the event.
     ///
     /// The position advances only past the events returned, so whatever a poll leaves
-    /// out (over the limit, or arriving as it ends) is in the next poll's replay.
-    package func collect(limit: Int = maximumPollEvents, wait: Duration) async -> PollResult {
-        var frames = Array(replay.prefix(limit))
+    /// out (over either limit, or arriving as it ends) is in the next poll's replay.
+    /// `byteLimit` bounds the events' JSON; the first event is answered whatever its
+    /// size, so a poll always makes progress.
+    package func collect(limit: Int = maximumPollEvents, byteLimit: Int, wait: Duration) async -> PollResult {
+        var frames = Self.prefix(of: replay, limit: limit, byteLimit: byteLimit)
         var resets: [PositionReset] = []
         if frames.isEmpty, !historyGap {
             var budget = wait
@@ -24,7 +28,7 @@ extension Subscription {
             if let holdDeadline { budget = max(wait, max(holdDeadline - .now, .zero) + Self.holdResetGrace) }
             if budget > .zero {
                 let batch = await subscriber.firstDelivery(within: budget)
-                frames = Array(batch.frames.prefix(limit))
+                frames = Self.prefix(of: batch.frames, limit: limit, byteLimit: byteLimit)
                 resets = batch.resets
             }
         }
@@ -37,6 +41,21 @@ extension Subscription {
             lastEventID: position.text,
             resetTopics: resets.map(\.topic)
         )
+    }
+}
+
+extension Subscription {
+    /// The longest prefix of `frames` within both limits, and never empty when `frames` is not.
+    static func prefix(of frames: [EventFrame], limit: Int, byteLimit: Int) -> [EventFrame] {
+        var bytes = 0
+        var count = 0
+        for frame in frames.prefix(limit) {
+            // The envelope and the comma before it.
+            bytes += frame.envelope.utf8.count + 1
+            if bytes > byteLimit, count > 0 { break }
+            count += 1
+        }
+        return Array(frames.prefix(count))
     }
 }
 
@@ -68,15 +87,70 @@ package struct PollResult: Sendable {
 
     /// The JSON body: `{"events":[…],"lastEventId":"…"}`, with `"reset"` after a history gap.
     package var json: String {
-        var members: [(String, String)] = [
-            ("events", "[" + frames.map(\.envelope).joined(separator: ",") + "]"),
-            ("lastEventId", JSONText.quoted(lastEventID)),
-        ]
+        var whole = ByteBuffer()
+        for chunk in body() { whole.writeImmutableBuffer(chunk) }
+        return String(buffer: whole)
+    }
+
+    /// The JSON body's length in bytes.
+    package var bodyLength: Int {
+        frames.reduce(bodyHead.utf8.count + bodyTail.utf8.count) { $0 + $1.envelope.utf8.count }
+            + max(0, frames.count - 1)
+    }
+
+    /// The JSON body in pieces of about `chunkBytes`: written one at a time, an answer to a
+    /// client that reads slowly holds one piece, not a copy of every event it carries.
+    package func body(chunkBytes: Int = 64 * 1024) -> PollBody {
+        PollBody(frames: frames, head: bodyHead, tail: bodyTail, chunkBytes: chunkBytes)
+    }
+
+    private var bodyHead: String { #"{"events":["# }
+
+    private var bodyTail: String {
+        var tail = #"],"lastEventId":"# + JSONText.quoted(lastEventID)
         if historyGap {
-            var reset = [("reason", JSONText.quoted("history_gap"))]
-            if !resetTopics.isEmpty { reset.append(("topics", JSONText.array(resetTopics))) }
-            members.append(("reset", JSONText.object(reset)))
+            tail += #","reset":{"reason":"history_gap""#
+            if !resetTopics.isEmpty { tail += #","topics":"# + JSONText.array(resetTopics) }
+            tail += "}"
         }
-        return JSONText.object(members)
+        return tail + "}"
+    }
+}
+
+/// A poll answer's JSON body, piece by piece (`PollResult.body(chunkBytes:)`).
+package struct PollBody: Sequence, IteratorProtocol, Sendable {
+    private let frames: [EventFrame]
+    private let head: String
+    private let tail: String
+    private let chunkBytes: Int
+    private var nextFrame = 0
+    private var started = false
+    private var finished = false
+
+    init(frames: [EventFrame], head: String, tail: String, chunkBytes: Int) {
+        self.frames = frames
+        self.head = head
+        self.tail = tail
+        self.chunkBytes = Swift.max(1, chunkBytes)
+    }
+
+    /// The next piece; `nil` after the last.
+    package mutating func next() -> ByteBuffer? {
+        guard !finished else { return nil }
+        var chunk = ByteBuffer()
+        if !started {
+            started = true
+            chunk.writeString(head)
+        }
+        while nextFrame < frames.count, chunk.readableBytes < chunkBytes {
+            if nextFrame > 0 { chunk.writeInteger(UInt8(ascii: ",")) }
+            chunk.writeString(frames[nextFrame].envelope)
+            nextFrame += 1
+        }
+        if nextFrame == frames.count {
+            chunk.writeString(tail)
+            finished = true
+        }
+        return chunk
     }
 }

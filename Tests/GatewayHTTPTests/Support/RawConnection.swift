@@ -4,41 +4,72 @@ import NIOCore
 import NIOPosix
 
 /// A plain TCP connection to the gateway, for what an HTTP client would hide: the exact
-/// bytes of an HTTP/1.0 exchange, pipelined requests, and how the connection ends.
+/// bytes of an HTTP/1.0 exchange, pipelined requests, how the connection ends, and clients
+/// that misbehave on purpose (a head a byte at a time, a body that never ends, a socket
+/// that is never read).
 final class RawConnection: Sendable {
     private let channel: any Channel
-    private let received: Received
+    private let inbox: Received
 
-    static func open(port: Int) async throws -> RawConnection {
-        let received = Received()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// Connects to `host:port`; `reading: false` leaves every answer unread, with a 4 KiB
+    /// receive buffer (loopback's autotuning would otherwise take up to 32 MB of it), so
+    /// the server's writes stop as they would to a client that stopped reading.
+    static func open(host: String = "127.0.0.1", port: Int, reading: Bool = true) async throws -> RawConnection {
+        let inbox = Received()
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.autoRead, value: reading)
+        if !reading { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096) }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(received: received))
+                    try channel.pipeline.syncOperations.addHandler(Collector(received: inbox))
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
-        return RawConnection(channel: channel, received: received)
+            .connect(host: host, port: port).get()
+        return RawConnection(channel: channel, inbox: inbox)
     }
 
-    private init(channel: any Channel, received: Received) {
+    private init(channel: any Channel, inbox: Received) {
         self.channel = channel
-        self.received = received
+        self.inbox = inbox
     }
 
+    /// Sends `text` as it is.
     func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text)).get()
     }
 
     /// Everything received so far once `condition` holds for it, or `nil` after `timeout`.
     func read(timeout: Duration = .seconds(5), until condition: @escaping @Sendable (String) -> Bool) async -> String? {
-        await received.wait(timeout: timeout) { text, _ in condition(text) ? text : nil }
+        await inbox.wait(timeout: timeout) { text, _ in condition(text) ? text : nil }
     }
 
     /// Everything received once the server closed the connection, or `nil` after `timeout`.
     func readToEnd(timeout: Duration = .seconds(5)) async -> String? {
-        await received.wait(timeout: timeout) { text, ended in ended ? text : nil }
+        await inbox.wait(timeout: timeout) { text, ended in ended ? text : nil }
+    }
+
+    /// Everything received so far.
+    var received: String {
+        inbox.text
+    }
+
+    /// Whether the server closed the connection within `timeout` (it is then closed here too).
+    func closedByServer(within timeout: Duration) async -> Bool {
+        guard await readToEnd(timeout: timeout) != nil else { return false }
+        await close()
+        return true
+    }
+
+    /// Whether the received bytes contain `text` within `timeout`; `false` as soon as the
+    /// server closed the connection without sending it.
+    func receive(_ text: String, within timeout: Duration) async -> Bool {
+        let found = await inbox.wait(timeout: timeout) { received, ended in
+            received.contains(text) ? true : (ended ? false : nil)
+        }
+        return found == true
     }
 
     /// Closes the connection the way a browser does when a tab goes away: a FIN.
@@ -63,6 +94,8 @@ final class RawConnection: Sendable {
             var nextWaiter = 0
         }
         private let state = NIOLockedValueBox(State())
+
+        var text: String { state.withLockedValue { String(decoding: $0.bytes, as: UTF8.self) } }
 
         func append(_ buffer: ByteBuffer) { update { $0.bytes += buffer.readableBytesView } }
         func end() { update { $0.ended = true } }

@@ -85,14 +85,23 @@ package struct Gateway: Sendable {
         if settings.devMode { DemoRoutes(settings: settings, hub: hub).register(on: router) }
         MetricsRoutes(registry: registry, process: ProcessMetrics(factory: factory)).register(on: router)
 
+        let guards = ConnectionGuards(settings: settings.connections, metrics: metrics, logger: logger)
         var application = Application(
             router: router,
             // Hummingbird's HTTP/1 server, except that a stream leaves it once admitted
-            // (GatewayChildChannel; docs/architecture.md).
+            // (GatewayChildChannel; docs/architecture.md), with every connection's guards.
             server: HTTPServerBuilder { responder in
-                GatewayChildChannel(responder: responder, configuration: .init(), streams: streams)
+                GatewayChildChannel(responder: responder, configuration: .init(), streams: streams, guards: guards)
             },
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: Self.serverName),
+            configuration: .init(
+                address: .hostname(settings.host, port: settings.port),
+                serverName: Self.serverName,
+                availableConnectionsDelegate: try Self.connectionCap(
+                    settings: settings,
+                    metrics: metrics,
+                    logger: logger
+                )
+            ),
             logger: logger
         )
         application.addServices(
@@ -111,6 +120,38 @@ package struct Gateway: Sendable {
 
     /// The `Server` header of every answer.
     private static let serverName = "sse-gateway"
+
+    /// The cap on client connections: the descriptor limit less the reserve, so the
+    /// process never runs out of descriptors (at which point accept fails over and over).
+    private static func connectionCap(
+        settings: GatewaySettings,
+        metrics: GatewayMetrics,
+        logger: Logger
+    ) throws -> ConnectionCap {
+        let reserve = settings.connections.descriptorReserve
+        guard let limit = DescriptorLimit.read() else {
+            throw GatewayStartError.descriptorLimitUnknown
+        }
+        guard let cap = limit.connectionCap(reserve: reserve) else {
+            throw GatewayStartError.descriptorLimitTooLow(limit: limit.current, reserve: reserve)
+        }
+        logger.info(
+            "connection limit",
+            metadata: [
+                "connections.limit": "\(cap)", "descriptors.limit": "\(limit.current)",
+                "descriptors.reserve": "\(reserve)", "streams.limit": "\(settings.limits.totalStreams)",
+            ]
+        )
+        if settings.limits.totalStreams >= cap, !settings.devMode {
+            // Streams would fill every connection: probes, Dapr deliveries and polls would
+            // then wait for a stream to end (docs/threat-model.md, "The descriptor limit").
+            logger.warning(
+                "GATEWAY_MAX_CONNECTIONS is not below the connection limit; set it lower, or raise the descriptor limit",
+                metadata: ["connections.limit": "\(cap)", "streams.limit": "\(settings.limits.totalStreams)"]
+            )
+        }
+        return ConnectionCap(limit: cap, metrics: metrics, logger: logger)
+    }
 
     /// Ingest-to-flush buckets: the fan-out is sub-millisecond when healthy, so the low end is fine.
     private static let latencyBuckets: [Duration] = [

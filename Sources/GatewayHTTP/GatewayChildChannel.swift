@@ -28,6 +28,8 @@ struct GatewayChildChannel: HTTPChannelHandler {
     let configuration: HTTP1Channel.Configuration
     /// The stream path.
     let streams: StreamRoutes
+    /// Every connection's deadlines (idle, request head and body) and write-stall bound.
+    let guards: ConnectionGuards
 
     /// The receive buffer every connection starts with. NIO keeps one per connection for
     /// its whole life and never shrinks it, and a stream reads nothing after its request,
@@ -44,13 +46,9 @@ struct GatewayChildChannel: HTTPChannelHandler {
             decoderLimits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
             decoderLimits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             decoderLimits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,
-                withErrorHandling: false,
-                withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: decoderLimits
-            )
+            // In place of NIO's `configureHTTPServerPipeline`: the same encoder and decoder,
+            // with the connection's deadlines and write-stall bound around them.
+            try guards.addHTTP1ServerHandlers(to: pipeline, decoderLimits: decoderLimits)
             let versionTap = RequestVersionTap()
             let codec = HTTP1ToHTTPServerCodec(secure: false)
             let extraHandlers = configuration.additionalChannelHandlers()

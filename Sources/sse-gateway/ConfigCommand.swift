@@ -75,6 +75,11 @@ struct EffectiveSettings {
             "replaySeconds": seconds(settings.replay.maximumAge),
             "daprBulk": String(settings.bulk.enabled),
             "pollMaxBytes": String(settings.pollMaxBytes),
+            "idleTimeoutSeconds": seconds(settings.connections.idleTimeout),
+            "headerTimeoutSeconds": seconds(settings.connections.headerTimeout),
+            "bodyTimeoutSeconds": seconds(settings.connections.bodyTimeout),
+            "writeStallSeconds": seconds(settings.connections.writeStallTimeout),
+            "descriptorReserve": String(settings.connections.descriptorReserve),
             "tracing": JSONText.object([
                 "enabled": String(settings.tracing.isEnabled),
                 "otlpEndpoint": optional(settings.tracing.otlpEndpoint),

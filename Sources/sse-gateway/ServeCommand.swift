@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard settings.authentication.hasKeySource else {
             throw ValidationError(SettingsError.noKeySource.description)
         }
+        // Every connection is a descriptor: use all the process may have (see DescriptorLimit).
+        DescriptorLimit.raiseToMaximum()
         let gateway = try await Gateway(settings: settings, logger: logger)
         if settings.devMode { try await DevBanner(settings: settings).print() }
         try await gateway.run(drainTimeout: settings.drainTimeout)

@@ -110,6 +110,7 @@ enum SettingsLoader {
             default: settings.bulk.maxAwaitDurationMilliseconds
         )
         settings.pollMaxBytes = config.int(forKey: "gateway.pollMaxBytes", default: settings.pollMaxBytes)
+        settings.connections = connectionGuards(from: config)
         // OpenTelemetry's own variable names (the file keys map to them the same way).
         settings.tracing.otlpEndpoint = config.string(forKey: "otel.exporter.otlp.endpoint").flatMap {
             $0.isEmpty ? nil : $0
@@ -199,6 +200,20 @@ enum SettingsLoader {
         }
     }
 
+    /// Connection deadlines and the descriptor reserve (README configuration table).
+    static func connectionGuards(from config: ConfigReader) -> ConnectionGuardSettings {
+        var guards = ConnectionGuardSettings()
+        func seconds(_ key: ConfigKey, _ duration: Duration) -> Duration {
+            .seconds(config.double(forKey: key, default: Double(duration.components.seconds)))
+        }
+        guards.idleTimeout = seconds("gateway.idleTimeoutSeconds", guards.idleTimeout)
+        guards.headerTimeout = seconds("gateway.headerTimeoutSeconds", guards.headerTimeout)
+        guards.bodyTimeout = seconds("gateway.bodyTimeoutSeconds", guards.bodyTimeout)
+        guards.writeStallTimeout = seconds("gateway.writeStallSeconds", guards.writeStallTimeout)
+        guards.descriptorReserve = config.int(forKey: "gateway.descriptorReserve", default: guards.descriptorReserve)
+        return guards
+    }
+
     /// The carried topics (`gateway.topics`) and their rules: built-in defaults for the
     /// learning platform's topics, overridden or added by `topicRules.<topic>.*` in the file.
     static func topicRules(from config: ConfigReader, claims: ClaimNames) throws -> [TopicRule] {
@@ -262,6 +277,19 @@ enum SettingsLoader {
             throw SettingsError.invalid("gateway.resumeHoldSeconds (GATEWAY_RESUME_HOLD_SECONDS)", "0...60")
         }
         guard settings.pollMaxBytes > 0 else { throw SettingsError.invalid("gateway.pollMaxBytes", "> 0") }
+        let deadlines: [(String, Duration)] = [
+            ("gateway.idleTimeoutSeconds", settings.connections.idleTimeout),
+            ("gateway.headerTimeoutSeconds", settings.connections.headerTimeout),
+            ("gateway.bodyTimeoutSeconds", settings.connections.bodyTimeout),
+            ("gateway.writeStallSeconds", settings.connections.writeStallTimeout),
+        ]
+        for (key, deadline) in deadlines where deadline <= .zero {
+            throw SettingsError.invalid(key, "> 0 seconds")
+        }
+        guard settings.connections.descriptorReserve >= 16 else {
+            // The listener, the event loops' own descriptors and standard streams need a few.
+            throw SettingsError.invalid("gateway.descriptorReserve", ">= 16")
+        }
         guard !settings.topics.isEmpty else { throw SettingsError.invalid("gateway.topics", "at least one topic") }
         for rule in settings.topics {
             let allowed = rule.topic.unicodeScalars.allSatisfy {

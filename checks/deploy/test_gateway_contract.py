@@ -180,6 +180,19 @@ def test_a_rollout_outlasts_the_readiness_wait(deployment, container, gateway_co
     assert worst < progress_deadline, f"start {started_within} + readiness wait + minReadySeconds = {worst}s"
 
 
+def test_liveness_outlasts_a_connection_cap_held_by_idle_clients(container, gateway_config):
+    """At its connection cap the gateway stops accepting; a probe waits in the listen backlog
+    until a connection closes, at the latest after the idle timeout (docs/threat-model.md)."""
+    if "idleTimeoutSeconds" not in gateway_config:
+        return
+    probe = container["livenessProbe"]
+    tolerance = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+    assert tolerance > gateway_config["idleTimeoutSeconds"], (
+        f"liveness gives up after {tolerance}s, before an idle connection ({gateway_config['idleTimeoutSeconds']}s) "
+        "frees a slot at the connection cap: the kubelet would restart a pod that is only full"
+    )
+
+
 def test_readiness_notices_draining_quickly(container, gateway_config):
     probe = container["readinessProbe"]
     detection = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)

@@ -59,6 +59,8 @@ package struct GatewaySettings: Sendable {
     /// Largest `GET /events/poll` answer in bytes of event JSON; at least one event is
     /// always answered (`GATEWAY_POLL_MAX_BYTES`, default 1 MiB).
     package var pollMaxBytes = 1024 * 1024
+    /// Deadlines and caps of every HTTP connection.
+    package var connections = ConnectionGuardSettings()
 
     /// The defaults.
     package init() {}
@@ -135,6 +137,28 @@ package struct ConnectionLimits: Sendable {
     package var streamsPerUser = 10
     /// Concurrent streams the process holds (`GATEWAY_MAX_CONNECTIONS`, default 50000).
     package var totalStreams = 50_000
+
+    /// The defaults.
+    package init() {}
+}
+
+/// Deadlines and caps every HTTP connection works within (docs/threat-model.md).
+package struct ConnectionGuardSettings: Sendable {
+    /// Longest a connection may wait for a request's first byte, before its first request
+    /// and between keep-alive requests (`GATEWAY_IDLE_TIMEOUT_SECONDS`, default 75: above
+    /// the 60 s upstream keep-alive of ingress-nginx and Kong, so the proxy closes first).
+    package var idleTimeout: Duration = .seconds(75)
+    /// Longest from a request's first byte to the end of its head (`GATEWAY_HEADER_TIMEOUT_SECONDS`, default 10).
+    package var headerTimeout: Duration = .seconds(10)
+    /// Longest from the end of a request's head to the end of its body (`GATEWAY_BODY_TIMEOUT_SECONDS`, default 30).
+    package var bodyTimeout: Duration = .seconds(30)
+    /// Longest a connection's writes may stay stuck (the socket not draining below NIO's
+    /// low watermark) before it is closed (`GATEWAY_WRITE_STALL_SECONDS`, default 30).
+    package var writeStallTimeout: Duration = .seconds(30)
+    /// File descriptors kept free for everything but client connections (listener, event
+    /// loops, logs, JWKS fetches); connections are capped at the descriptor limit minus
+    /// this (`GATEWAY_DESCRIPTOR_RESERVE`, default 128).
+    package var descriptorReserve = 128
 
     /// The defaults.
     package init() {}

@@ -39,6 +39,18 @@ package final class GatewayMetrics: Sendable {
         case held
     }
 
+    /// Which connection deadline ended a connection.
+    package enum ConnectionTimeout: String, Sendable, CaseIterable {
+        /// No request began within the idle timeout (before the first or between keep-alive requests).
+        case idle
+        /// A request's head did not arrive whole within the header timeout.
+        case header
+        /// A request's body did not arrive whole within the body timeout.
+        case body
+        /// The connection's writes made no progress within the write stall timeout.
+        case writeStall = "write_stall"
+    }
+
     /// The stable metric names (their `# HELP` texts are in `MetricHelp`).
     package enum Name {
         package static let buildInfo = "sse_gateway_build_info"
@@ -55,6 +67,10 @@ package final class GatewayMetrics: Sendable {
         package static let resumeHoldsExpired = "sse_gateway_resume_holds_expired_total"
         package static let readiness = "sse_gateway_readiness"
         package static let catchUpSeconds = "sse_gateway_catch_up_seconds"
+        package static let httpConnections = "sse_gateway_http_connections_active"
+        package static let httpConnectionLimit = "sse_gateway_http_connections_limit"
+        package static let httpConnectionLimitReached = "sse_gateway_http_connections_limit_reached_total"
+        package static let httpConnectionTimeouts = "sse_gateway_http_connections_timed_out_total"
     }
 
     private let factory: any MetricsFactory
@@ -69,6 +85,10 @@ package final class GatewayMetrics: Sendable {
     private let holdsExpired: Counter
     private let readiness: [Readiness.State: Gauge]
     private let catchUp: Gauge
+    private let httpConnections: Meter
+    private let httpConnectionLimit: Gauge
+    private let httpConnectionLimitReached: Counter
+    private let httpConnectionTimeouts: [ConnectionTimeout: Counter]
 
     /// Creates the handles for `topics` (in hub order) from `factory`; `connectionLimit` is
     /// `GATEWAY_MAX_CONNECTIONS`, exported so an alert can compare the open streams with it.
@@ -98,6 +118,10 @@ package final class GatewayMetrics: Sendable {
         }
         self.readiness = readiness
         catchUp = Gauge(label: Name.catchUpSeconds, factory: factory)
+        httpConnections = Meter(label: Name.httpConnections, factory: factory)
+        httpConnectionLimit = Gauge(label: Name.httpConnectionLimit, factory: factory)
+        httpConnectionLimitReached = Counter(label: Name.httpConnectionLimitReached, factory: factory)
+        httpConnectionTimeouts = Self.counters(Name.httpConnectionTimeouts, by: "deadline", factory: factory)
     }
 
     /// One counter per case of `Key`, labelled `dimension` = the case's raw value.
@@ -138,6 +162,33 @@ package final class GatewayMetrics: Sendable {
     package func streamRefused(_ error: SubscriptionError) {
         opened.increment()
         closed[error == .shuttingDown ? .shuttingDown : .limit]?.increment()
+    }
+
+    // MARK: HTTP connections (every client connection, not only streams)
+
+    /// The most client connections the process accepts at once (the descriptor limit less the reserve).
+    package func httpConnectionLimit(_ limit: Int) {
+        httpConnectionLimit.record(limit)
+    }
+
+    /// A client connection was accepted.
+    package func httpConnectionOpened() {
+        httpConnections.increment()
+    }
+
+    /// A client connection counted by `httpConnectionOpened()` closed.
+    package func httpConnectionClosed() {
+        httpConnections.decrement()
+    }
+
+    /// The connection cap was reached: new connections wait in the listen backlog.
+    package func httpConnectionLimitWasReached() {
+        httpConnectionLimitReached.increment()
+    }
+
+    /// A connection was closed because `deadline` passed.
+    package func httpConnectionTimedOut(_ deadline: ConnectionTimeout) {
+        httpConnectionTimeouts[deadline]?.increment()
     }
 
     // MARK: Ingest

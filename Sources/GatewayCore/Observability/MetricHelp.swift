@@ -33,6 +33,14 @@ package enum MetricHelp {
             "1 for the current /readyz state (not_subscribed, catching_up, ready, draining), 0 for the others.",
         GatewayMetrics.Name.catchUpSeconds:
             "Seconds from process start until the pod became ready (received the broker's backlog); 0 until then.",
+        GatewayMetrics.Name.httpConnections:
+            "Client TCP connections open now, of every kind (streams, polls, daprd, probes, scrapes, idle).",
+        GatewayMetrics.Name.httpConnectionLimit:
+            "Client TCP connections accepted at once: the open-file limit less GATEWAY_DESCRIPTOR_RESERVE.",
+        GatewayMetrics.Name.httpConnectionLimitReached:
+            "Times the client TCP connection limit was reached and accepting paused (new ones wait in the backlog).",
+        GatewayMetrics.Name.httpConnectionTimeouts:
+            "Client TCP connections closed by a deadline: idle, header, body or write_stall.",
         ProcessMetrics.Name.cpuSeconds: "Total user and system CPU time spent in seconds.",
         ProcessMetrics.Name.residentMemory: "Resident memory size in bytes.",
         ProcessMetrics.Name.virtualMemory: "Virtual memory size in bytes.",

@@ -28,11 +28,26 @@ struct GatewayProcess {
     }
 
     /// Starts the binary on a free port and waits for its "listening" log line (text or JSON logs).
-    static func start(environment extra: [String: String] = [:]) async throws -> GatewayProcess {
+    ///
+    /// `arguments` replace `serve --host 127.0.0.1` (the port is always `--port 0`);
+    /// `descriptorLimit` runs it under `ulimit -n` (soft and hard) of that many descriptors.
+    static func start(
+        environment extra: [String: String] = [:],
+        arguments: [String] = ["serve", "--host", "127.0.0.1"],
+        descriptorLimit: Int? = nil
+    ) async throws -> GatewayProcess {
         let secret = String(repeating: "process-test-secret-", count: 4)
         let process = Process()
-        process.executableURL = binary
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
+        if let descriptorLimit {
+            // The shell lowers its own limit and becomes the gateway (exec keeps the pid).
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments =
+                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", binary.path]
+                + arguments + ["--port", "0"]
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments + ["--port", "0"]
+        }
         // A developer's OpenTelemetry set-up must not send the tests' spans anywhere.
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OTEL_") }
         environment["GATEWAY_JWT_HS256_SECRET"] = secret
@@ -48,7 +63,7 @@ struct GatewayProcess {
         var port: Int?
         while port == nil, ContinuousClock.now < deadline {
             let text = output.text
-            if let range = text.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            if let range = text.range(of: #"listening on [0-9.]+:(\d+)"#, options: .regularExpression) {
                 port = Int(text[range].split(separator: ":").last ?? "")
             } else if !process.isRunning {
                 break
@@ -111,6 +126,30 @@ struct GatewayProcess {
             let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
         else { return nil }
         return kilobytes * 1024
+    }
+
+    /// CPU time the process used so far (user and system), from `/proc/PID/stat`.
+    var cpuTime: Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let afterName = stat.range(of: ") ", options: .backwards)
+        else { return nil }
+        // Fields after the name start at the state (field 3); utime and stime are fields 14 and 15.
+        let fields = stat[afterName.upperBound...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        let ticksPerSecond = sysconf(Int32(_SC_CLK_TCK))
+        return .milliseconds((user + system) * 1000 / max(1, ticksPerSecond))
+    }
+
+    /// `GET path` on a new connection; the status, or `nil` when no answer came within `timeout`.
+    func status(of path: String, timeout: TimeInterval = 10) async -> Int? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return nil }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let answer = try? await session.data(from: url)
+        return (answer?.1 as? HTTPURLResponse)?.statusCode
     }
 
     /// Stops the process (SIGTERM) and waits for it to exit.

@@ -1,0 +1,56 @@
+import GatewayCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The bounds every client connection works within, installed by one call when
+/// `GatewayChildChannel` sets up a connection, whatever serves it afterwards
+/// (Hummingbird's router, or a `StreamHandler`).
+///
+/// Per connection, in pipeline order (head to tail):
+/// 1. `WriteStallHandler`: closes a connection whose writes stop draining.
+/// 2. `RequestBytesObserver`: marks the first byte of each request.
+/// 3. NIO's HTTP/1 response encoder and request decoder.
+/// 4. `RequestTimeoutHandler`: idle, header and body deadlines.
+///
+/// The connection cap is not here: it belongs to the listening socket
+/// (`ConnectionCap`, through `ServerConfiguration.availableConnectionsDelegate`).
+package struct ConnectionGuards: Sendable {
+    let settings: ConnectionGuardSettings
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    /// Guards with `settings`, counting into `metrics`.
+    package init(settings: ConnectionGuardSettings, metrics: GatewayMetrics, logger: Logger) {
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Adds the HTTP/1 server codec and the guards around it to a new connection's
+    /// pipeline, in place of NIO's `configureHTTPServerPipeline`. Whatever reads the decoded
+    /// parts goes after (`GatewayChildChannel`: the HTTP-types codec, Hummingbird's handlers
+    /// and the `ConnectionRouter`).
+    package func addHTTP1ServerHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations,
+        decoderLimits: NIOHTTPDecoderLimitConfiguration
+    ) throws {
+        try pipeline.addHandler(
+            WriteStallHandler(limit: .init(settings.writeStallTimeout), metrics: metrics, logger: logger)
+        )
+        try pipeline.addHandler(RequestBytesObserver())
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false,
+            withErrorHandling: false,
+            withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(),
+            withDecoderLimitConfiguration: decoderLimits
+        )
+        let limits = RequestReadDeadline.Limits(
+            idle: .init(settings.idleTimeout),
+            header: .init(settings.headerTimeout),
+            body: .init(settings.bodyTimeout)
+        )
+        try pipeline.addHandler(RequestTimeoutHandler(limits: limits, metrics: metrics, logger: logger))
+    }
+}

@@ -20,13 +20,20 @@ struct DevBanner {
             lifetime: .seconds(8 * 3600),
             claimNames: settings.authentication.claims
         )
-        let host = settings.host == "0.0.0.0" ? "localhost" : settings.host
+        let everywhere = ["0.0.0.0", "::", "[::]"].contains(settings.host)
+        let host = everywhere ? "localhost" : settings.host
         let base = "http://\(host):\(settings.port)"
+        // Dev mode mints admin tokens and takes publishes without authentication: say who can reach it.
+        let reach =
+            everywhere
+            ? "on ALL interfaces (\(settings.host)): anyone who can reach this machine can use these tokens and publish"
+            : "on \(settings.host) only; pass --host 0.0.0.0 (or GATEWAY_HOST) to listen on other interfaces"
         let event =
             #"{"specversion":"1.0","id":"demo-1","source":"dev","type":"progress.updated","datacontenttype":"application/json","data":{"studentId":"s-1","score":92}}"#
         let text = """
 
             sse-gateway is running in dev mode at \(base)
+            Listening \(reach).
             (HS256 secret for this session: set GATEWAY_JWT_HS256_SECRET to keep tokens across restarts)
 
             Student token (sub s-1):  \(student)

@@ -34,12 +34,13 @@ struct SettingsOptions: ParsableArguments {
     @Option(name: .long, help: "Port to listen on (also GATEWAY_PORT; default 3000).")
     var port: Int?
 
-    @Option(name: .long, help: "Address to bind (also GATEWAY_HOST; default 0.0.0.0).")
+    @Option(name: .long, help: "Address to bind (also GATEWAY_HOST; default 0.0.0.0, with --dev 127.0.0.1).")
     var host: String?
 
     @Flag(
         name: .long,
-        help: "Development mode: generated HS256 secret, sample tokens and curl commands, relaxed cookie."
+        help:
+            "Development mode: generated HS256 secret, sample tokens and curl commands, relaxed cookie; listens on 127.0.0.1 unless --host says otherwise."
     )
     var dev = false
 }

@@ -36,7 +36,9 @@ enum SettingsLoader {
     static func settings(from config: ConfigReader, dev: Bool) throws -> GatewaySettings {
         var settings = GatewaySettings()
         settings.devMode = dev
-        settings.host = config.string(forKey: "gateway.host", default: settings.host)
+        // Dev mode mints admin tokens and publishes without authentication: loopback only,
+        // unless --host, GATEWAY_HOST or the file names an address.
+        settings.host = config.string(forKey: "gateway.host", default: dev ? "127.0.0.1" : settings.host)
         settings.port = config.int(forKey: "gateway.port", default: settings.port)
         settings.pubsubName = config.string(forKey: "gateway.pubsubName", default: settings.pubsubName)
         let deadLetter = config.string(forKey: "gateway.deadLetterTopic", default: settings.deadLetterTopic ?? "")

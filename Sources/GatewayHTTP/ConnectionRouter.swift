@@ -72,7 +72,8 @@ final class ConnectionRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var clientGone = false
 
     /// A router completing `first`. `httpHandlers` are the handlers between NIO's HTTP
-    /// decoder and this router, which leave the pipeline when a stream starts.
+    /// decoder and this router, and the connection guards around NIO's codec, which all
+    /// leave the pipeline when a stream starts (the stream handler is then the only one).
     init(
         first: EventLoopPromise<ConnectionUse>,
         versionTap: RequestVersionTap,

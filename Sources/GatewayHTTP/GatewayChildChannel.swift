@@ -13,12 +13,14 @@ import NIOHTTPTypesHTTP1
 /// `handle` in a task of its own for as long as that returns. `HTTP1Channel` loops over
 /// the connection's requests in that task for the connection's life, which for a stream is
 /// hours. Here the pipeline is the same (NIO's HTTP/1 codec, the HTTP-types codec, the
-/// configured extra handlers, Hummingbird's connection state handler), with a
-/// `ConnectionRouter` last. Requests other than the stream go to Hummingbird's
-/// `handleHTTP` exactly as before (routes, middleware, keep-alive, `HummingbirdTesting`'s
-/// live server). A stream request, first on its connection or after others on a
-/// kept-alive one, is authenticated and admitted in `handle`; then a `StreamHandler`
-/// takes the channel over and `handle` returns.
+/// configured extra handlers, Hummingbird's connection state handler), with the
+/// connection guards around NIO's codec (`ConnectionGuards`: idle, head and body
+/// deadlines, the write-stall bound) and a `ConnectionRouter` last. Requests other than the
+/// stream go to Hummingbird's `handleHTTP` exactly as before (routes, middleware,
+/// keep-alive, `HummingbirdTesting`'s live server). A stream request, first on its
+/// connection or after others on a kept-alive one, is authenticated and admitted in
+/// `handle`; then a `StreamHandler` takes the channel over, the guards leave with the
+/// HTTP handlers, and `handle` returns.
 struct GatewayChildChannel: HTTPChannelHandler {
     typealias Value = GatewayConnection
 
@@ -48,7 +50,7 @@ struct GatewayChildChannel: HTTPChannelHandler {
             decoderLimits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             // In place of NIO's `configureHTTPServerPipeline`: the same encoder and decoder,
             // with the connection's deadlines and write-stall bound around them.
-            try guards.addHTTP1ServerHandlers(to: pipeline, decoderLimits: decoderLimits)
+            let guardHandlers = try guards.addHTTP1ServerHandlers(to: pipeline, decoderLimits: decoderLimits)
             let versionTap = RequestVersionTap()
             let codec = HTTP1ToHTTPServerCodec(secure: false)
             let extraHandlers = configuration.additionalChannelHandlers()
@@ -65,7 +67,7 @@ struct GatewayChildChannel: HTTPChannelHandler {
                 ConnectionRouter(
                     first: first,
                     versionTap: versionTap,
-                    httpHandlers: [connectionState] + extraHandlers.reversed() + [codec, versionTap]
+                    httpHandlers: [connectionState] + extraHandlers.reversed() + [codec, versionTap] + guardHandlers
                 )
             )
             return GatewayConnection(channel: channel, first: first.futureResult)

@@ -31,14 +31,19 @@ package struct ConnectionGuards: Sendable {
     /// pipeline, in place of NIO's `configureHTTPServerPipeline`. Whatever reads the decoded
     /// parts goes after (`GatewayChildChannel`: the HTTP-types codec, Hummingbird's handlers
     /// and the `ConnectionRouter`).
+    ///
+    /// Returns the three guards, for a connection that stops being an HTTP exchange (an SSE
+    /// stream served by its own handler, with its own write timeout): `ConnectionRouter`
+    /// removes them with the HTTP handlers, as `RequestTimeoutHandler` reads and writes NIO's
+    /// HTTP/1 parts only and an established stream is exempt from the read deadlines.
     package func addHTTP1ServerHandlers(
         to pipeline: ChannelPipeline.SynchronousOperations,
         decoderLimits: NIOHTTPDecoderLimitConfiguration
-    ) throws {
-        try pipeline.addHandler(
-            WriteStallHandler(limit: .init(settings.writeStallTimeout), metrics: metrics, logger: logger)
-        )
-        try pipeline.addHandler(RequestBytesObserver())
+    ) throws -> [any RemovableChannelHandler] {
+        let writeStall = WriteStallHandler(limit: .init(settings.writeStallTimeout), metrics: metrics, logger: logger)
+        let bytesObserver = RequestBytesObserver()
+        try pipeline.addHandler(writeStall)
+        try pipeline.addHandler(bytesObserver)
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false,
             withErrorHandling: false,
@@ -51,6 +56,8 @@ package struct ConnectionGuards: Sendable {
             header: .init(settings.headerTimeout),
             body: .init(settings.bodyTimeout)
         )
-        try pipeline.addHandler(RequestTimeoutHandler(limits: limits, metrics: metrics, logger: logger))
+        let requestTimeout = RequestTimeoutHandler(limits: limits, metrics: metrics, logger: logger)
+        try pipeline.addHandler(requestTimeout)
+        return [requestTimeout, bytesObserver, writeStall]
     }
 }

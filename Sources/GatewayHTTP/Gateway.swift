@@ -85,7 +85,7 @@ package struct Gateway: Sendable {
         if settings.devMode { DemoRoutes(settings: settings, hub: hub).register(on: router) }
         MetricsRoutes(registry: registry, process: ProcessMetrics(factory: factory)).register(on: router)
 
-        let guards = ConnectionGuards(settings: settings.connections, metrics: metrics, logger: logger)
+        let guards = ConnectionGuards(settings: settings, metrics: metrics, logger: logger)
         var application = Application(
             router: router,
             // Hummingbird's HTTP/1 server, except that a stream leaves it once admitted

@@ -15,7 +15,7 @@ import NIOHTTPTypesHTTP1
 /// hours. Here the pipeline is the same (NIO's HTTP/1 codec, the HTTP-types codec, the
 /// configured extra handlers, Hummingbird's connection state handler), with the
 /// connection guards around NIO's codec (`ConnectionGuards`: idle, head and body
-/// deadlines, the write-stall bound) and a `ConnectionRouter` last. Requests other than the
+/// deadlines, the write timeout) and a `ConnectionRouter` last. Requests other than the
 /// stream go to Hummingbird's `handleHTTP` exactly as before (routes, middleware,
 /// keep-alive, `HummingbirdTesting`'s live server). A stream request, first on its
 /// connection or after others on a kept-alive one, is authenticated and admitted in
@@ -30,7 +30,7 @@ struct GatewayChildChannel: HTTPChannelHandler {
     let configuration: HTTP1Channel.Configuration
     /// The stream path.
     let streams: StreamRoutes
-    /// Every connection's deadlines (idle, request head and body) and write-stall bound.
+    /// Every connection's deadlines (idle, request head and body) and write timeout.
     let guards: ConnectionGuards
 
     /// The receive buffer every connection starts with. NIO keeps one per connection for
@@ -49,7 +49,7 @@ struct GatewayChildChannel: HTTPChannelHandler {
             decoderLimits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             decoderLimits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             // In place of NIO's `configureHTTPServerPipeline`: the same encoder and decoder,
-            // with the connection's deadlines and write-stall bound around them.
+            // with the connection's deadlines and write timeout around them.
             let guardHandlers = try guards.addHTTP1ServerHandlers(to: pipeline, decoderLimits: decoderLimits)
             let versionTap = RequestVersionTap()
             let codec = HTTP1ToHTTPServerCodec(secure: false)

@@ -1,5 +1,6 @@
 /// Whether the bytes a stream left in its channel's buffer are moving: the decision behind
-/// ending a stream whose writes make no progress (`GATEWAY_WRITE_TIMEOUT_SECONDS`).
+/// ending a stream whose writes make no progress (`GATEWAY_WRITE_TIMEOUT_SECONDS`), and
+/// behind closing the connection of any other answer that makes none (`WriteTimeoutHandler`).
 ///
 /// NIO buffers what the kernel does not take. A client that stops reading fills the
 /// kernel's socket buffer first, then NIO's; from then on nothing leaves NIO's buffer. The

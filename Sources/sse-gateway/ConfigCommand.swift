@@ -78,7 +78,6 @@ struct EffectiveSettings {
             "idleTimeoutSeconds": seconds(settings.connections.idleTimeout),
             "headerTimeoutSeconds": seconds(settings.connections.headerTimeout),
             "bodyTimeoutSeconds": seconds(settings.connections.bodyTimeout),
-            "writeStallSeconds": seconds(settings.connections.writeStallTimeout),
             "descriptorReserve": String(settings.connections.descriptorReserve),
             "tracing": JSONText.object([
                 "enabled": String(settings.tracing.isEnabled),

@@ -211,7 +211,6 @@ enum SettingsLoader {
         guards.idleTimeout = seconds("gateway.idleTimeoutSeconds", guards.idleTimeout)
         guards.headerTimeout = seconds("gateway.headerTimeoutSeconds", guards.headerTimeout)
         guards.bodyTimeout = seconds("gateway.bodyTimeoutSeconds", guards.bodyTimeout)
-        guards.writeStallTimeout = seconds("gateway.writeStallSeconds", guards.writeStallTimeout)
         guards.descriptorReserve = config.int(forKey: "gateway.descriptorReserve", default: guards.descriptorReserve)
         return guards
     }
@@ -278,19 +277,20 @@ enum SettingsLoader {
         guard settings.resumeHold >= .zero, settings.resumeHold <= .seconds(60) else {
             throw SettingsError.invalid("gateway.resumeHoldSeconds (GATEWAY_RESUME_HOLD_SECONDS)", "0...60")
         }
-        guard settings.pollMaxBytes > 0 else { throw SettingsError.invalid("gateway.pollMaxBytes", "> 0") }
+        guard settings.pollMaxBytes > 0 else {
+            throw SettingsError.invalid("gateway.pollMaxBytes (GATEWAY_POLL_MAX_BYTES)", "> 0")
+        }
         let deadlines: [(String, Duration)] = [
-            ("gateway.idleTimeoutSeconds", settings.connections.idleTimeout),
-            ("gateway.headerTimeoutSeconds", settings.connections.headerTimeout),
-            ("gateway.bodyTimeoutSeconds", settings.connections.bodyTimeout),
-            ("gateway.writeStallSeconds", settings.connections.writeStallTimeout),
+            ("gateway.idleTimeoutSeconds (GATEWAY_IDLE_TIMEOUT_SECONDS)", settings.connections.idleTimeout),
+            ("gateway.headerTimeoutSeconds (GATEWAY_HEADER_TIMEOUT_SECONDS)", settings.connections.headerTimeout),
+            ("gateway.bodyTimeoutSeconds (GATEWAY_BODY_TIMEOUT_SECONDS)", settings.connections.bodyTimeout),
         ]
         for (key, deadline) in deadlines where deadline <= .zero {
             throw SettingsError.invalid(key, "> 0 seconds")
         }
         guard settings.connections.descriptorReserve >= 16 else {
             // The listener, the event loops' own descriptors and standard streams need a few.
-            throw SettingsError.invalid("gateway.descriptorReserve", ">= 16")
+            throw SettingsError.invalid("gateway.descriptorReserve (GATEWAY_DESCRIPTOR_RESERVE)", ">= 16")
         }
         guard !settings.topics.isEmpty else { throw SettingsError.invalid("gateway.topics", "at least one topic") }
         for rule in settings.topics {

@@ -28,8 +28,9 @@ package struct GatewaySettings: Sendable {
     package var drainTimeout: Duration = .seconds(10)
     /// Window over which `retry:` hints are spread on shutdown (`GATEWAY_RECONNECT_JITTER_SECONDS`, default 10).
     package var reconnectJitterWindow: Duration = .seconds(10)
-    /// How long a stream's buffered writes may make no progress (the client reads nothing)
-    /// before the stream is ended as `slow_consumer` (`GATEWAY_WRITE_TIMEOUT_SECONDS`, default 30).
+    /// How long a connection's buffered writes may make no progress (the client reads
+    /// nothing) before it is closed: an SSE stream is ended as `slow_consumer`, any other
+    /// answer (a poll's, say) loses its connection (`GATEWAY_WRITE_TIMEOUT_SECONDS`, default 30).
     package var writeTimeout: Duration = .seconds(30)
     /// Most bytes of replayed frames a resuming stream writes at once; the next chunk waits
     /// until the connection takes more (`GATEWAY_REPLAY_CHUNK_BYTES`, default 65536).
@@ -142,7 +143,8 @@ package struct ConnectionLimits: Sendable {
     package init() {}
 }
 
-/// Deadlines and caps every HTTP connection works within (docs/threat-model.md).
+/// Deadlines and caps every HTTP connection works within (docs/threat-model.md); the
+/// write timeout, which streams share, is `GatewaySettings.writeTimeout`.
 package struct ConnectionGuardSettings: Sendable {
     /// Longest a connection may wait for a request's first byte, before its first request
     /// and between keep-alive requests (`GATEWAY_IDLE_TIMEOUT_SECONDS`, default 75: above
@@ -152,9 +154,6 @@ package struct ConnectionGuardSettings: Sendable {
     package var headerTimeout: Duration = .seconds(10)
     /// Longest from the end of a request's head to the end of its body (`GATEWAY_BODY_TIMEOUT_SECONDS`, default 30).
     package var bodyTimeout: Duration = .seconds(30)
-    /// Longest a connection's writes may stay stuck (the socket not draining below NIO's
-    /// low watermark) before it is closed (`GATEWAY_WRITE_STALL_SECONDS`, default 30).
-    package var writeStallTimeout: Duration = .seconds(30)
     /// File descriptors kept free for everything but client connections (listener, event
     /// loops, logs, JWKS fetches); connections are capped at the descriptor limit minus
     /// this (`GATEWAY_DESCRIPTOR_RESERVE`, default 128).

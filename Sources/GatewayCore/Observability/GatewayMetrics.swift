@@ -47,8 +47,8 @@ package final class GatewayMetrics: Sendable {
         case header
         /// A request's body did not arrive whole within the body timeout.
         case body
-        /// The connection's writes made no progress within the write stall timeout.
-        case writeStall = "write_stall"
+        /// An answer's buffered bytes made no progress within the write timeout.
+        case write
     }
 
     /// The stable metric names (their `# HELP` texts are in `MetricHelp`).

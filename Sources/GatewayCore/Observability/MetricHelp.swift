@@ -40,7 +40,7 @@ package enum MetricHelp {
         GatewayMetrics.Name.httpConnectionLimitReached:
             "Times the client TCP connection limit was reached and accepting paused (new ones wait in the backlog).",
         GatewayMetrics.Name.httpConnectionTimeouts:
-            "Client TCP connections closed by a deadline: idle, header, body or write_stall.",
+            "Client TCP connections closed by a deadline: idle, header, body or write (streams count as slow_consumer).",
         ProcessMetrics.Name.cpuSeconds: "Total user and system CPU time spent in seconds.",
         ProcessMetrics.Name.residentMemory: "Resident memory size in bytes.",
         ProcessMetrics.Name.virtualMemory: "Virtual memory size in bytes.",

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// (Hummingbird's router, or a `StreamHandler`).
 ///
 /// Per connection, in pipeline order (head to tail):
-/// 1. `WriteStallHandler`: closes a connection whose writes stop draining.
+/// 1. `WriteTimeoutHandler`: closes a connection whose buffered writes make no progress.
 /// 2. `RequestBytesObserver`: marks the first byte of each request.
 /// 3. NIO's HTTP/1 response encoder and request decoder.
 /// 4. `RequestTimeoutHandler`: idle, header and body deadlines.
@@ -17,12 +17,15 @@ import NIOHTTP1
 /// (`ConnectionCap`, through `ServerConfiguration.availableConnectionsDelegate`).
 package struct ConnectionGuards: Sendable {
     let settings: ConnectionGuardSettings
+    /// `GATEWAY_WRITE_TIMEOUT_SECONDS`, the bound a stream's handler applies too.
+    let writeTimeout: Duration
     let metrics: GatewayMetrics
     let logger: Logger
 
-    /// Guards with `settings`, counting into `metrics`.
-    package init(settings: ConnectionGuardSettings, metrics: GatewayMetrics, logger: Logger) {
-        self.settings = settings
+    /// Guards with the connection settings and write timeout of `settings`, counting into `metrics`.
+    package init(settings: GatewaySettings, metrics: GatewayMetrics, logger: Logger) {
+        self.settings = settings.connections
+        self.writeTimeout = settings.writeTimeout
         self.metrics = metrics
         self.logger = logger
     }
@@ -40,9 +43,9 @@ package struct ConnectionGuards: Sendable {
         to pipeline: ChannelPipeline.SynchronousOperations,
         decoderLimits: NIOHTTPDecoderLimitConfiguration
     ) throws -> [any RemovableChannelHandler] {
-        let writeStall = WriteStallHandler(limit: .init(settings.writeStallTimeout), metrics: metrics, logger: logger)
+        let writeTimeout = WriteTimeoutHandler(timeout: .init(writeTimeout), metrics: metrics, logger: logger)
         let bytesObserver = RequestBytesObserver()
-        try pipeline.addHandler(writeStall)
+        try pipeline.addHandler(writeTimeout)
         try pipeline.addHandler(bytesObserver)
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false,
@@ -58,6 +61,6 @@ package struct ConnectionGuards: Sendable {
         )
         let requestTimeout = RequestTimeoutHandler(limits: limits, metrics: metrics, logger: logger)
         try pipeline.addHandler(requestTimeout)
-        return [requestTimeout, bytesObserver, writeStall]
+        return [requestTimeout, bytesObserver, writeTimeout]
     }
 }

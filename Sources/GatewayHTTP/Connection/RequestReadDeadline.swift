@@ -10,7 +10,7 @@ import NIOCore
 ///   pushed back by later bytes, so a client sending a byte a second cannot hold it.
 /// - From the end of the head to the end of the body: the body timeout.
 /// - While a response is written and no next request is being read: none. An SSE stream
-///   is such a response (the stream has its own bounds: heartbeats, the write stall guard).
+///   is such a response (the stream has its own bounds: heartbeats, the write timeout).
 struct RequestReadDeadline: Sendable {
     /// How long each phase may last.
     struct Limits: Sendable {

@@ -93,45 +93,6 @@ import Testing
     }
 }
 
-@Suite struct WriteStallHandlerTests {
-    static func connection() throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
-        let handler = WriteStallHandler(
-            limit: .seconds(30),
-            metrics: .discarding(topics: []),
-            logger: Logger(label: "test")
-        )
-        try channel.pipeline.syncOperations.addHandler(handler)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        return channel
-    }
-
-    @Test func aConnectionThatStaysUnwritableIsClosedWhenTheStallLimitPasses() throws {
-        let channel = try Self.connection()
-        channel.isWritable = false
-        channel.pipeline.fireChannelWritabilityChanged()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-        #expect(!channel.isActive)
-    }
-
-    @Test func drainingInTimeKeepsTheConnectionAndRestartsTheClock() throws {
-        let channel = try Self.connection()
-        channel.isWritable = false
-        channel.pipeline.fireChannelWritabilityChanged()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(20))
-        channel.isWritable = true
-        channel.pipeline.fireChannelWritabilityChanged()
-        channel.isWritable = false
-        channel.pipeline.fireChannelWritabilityChanged()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-        #expect(!channel.isActive)
-    }
-}
-
 @Suite struct ConnectionCapTests {
     @Test func stopsAcceptingAtTheLimitAndStartsAgainWhenOneCloses() {
         var cap = ConnectionCap(limit: 3, metrics: .discarding(topics: []), logger: Logger(label: "test"))

@@ -42,7 +42,7 @@ import Testing
         #expect(settings["idleTimeoutSeconds"] as? Int == 75)
         #expect(settings["headerTimeoutSeconds"] as? Int == 10)
         #expect(settings["bodyTimeoutSeconds"] as? Int == 30)
-        #expect(settings["writeStallSeconds"] as? Int == 30)
+        #expect(settings["writeTimeoutSeconds"] as? Int == 30, "one write timeout for streams and answers")
         #expect(settings["descriptorReserve"] as? Int == 128)
         #expect(settings["pollMaxBytes"] as? Int == 1_048_576)
     }

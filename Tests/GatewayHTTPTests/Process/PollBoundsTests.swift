@@ -15,10 +15,10 @@ import FoundationNetworking
     static let maxBytes = 8 * 1024 * 1024
     static let environment = [
         "GATEWAY_POLL_MAX_BYTES": "\(maxBytes)",
-        "GATEWAY_WRITE_STALL_SECONDS": "10",
+        "GATEWAY_WRITE_TIMEOUT_SECONDS": "10",
     ]
 
-    @Test func unreadPollsHoldTheirSlotsUntilTheWriteStallEndsThemAndMemoryStaysFlat() async throws {
+    @Test func unreadPollsHoldTheirSlotsUntilTheWriteTimeoutEndsThemAndMemoryStaysFlat() async throws {
         let gateway = try await GatewayProcess.start(environment: Self.environment)
         do {
             try await run(gateway)
@@ -52,7 +52,7 @@ import FoundationNetworking
         }
 
         // Ten answers cannot be written (nobody reads them), so the student's ten slots stay
-        // taken: a poll of theirs is refused until the write stall guard ends those connections.
+        // taken: a poll of theirs is refused until the write timeout ends those connections.
         var refused = false
         let refusalDeadline = ContinuousClock.now + .seconds(15)
         while !refused, ContinuousClock.now < refusalDeadline {

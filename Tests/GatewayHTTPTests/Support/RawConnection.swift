@@ -51,6 +51,12 @@ final class RawConnection: Sendable {
         await inbox.wait(timeout: timeout) { text, ended in ended ? text : nil }
     }
 
+    /// On a connection opened with `reading: false`: reads once, as soon as bytes arrive
+    /// (a few KiB at most), and then stops again.
+    func readOnce() {
+        channel.read()
+    }
+
     /// Everything received so far.
     var received: String {
         inbox.text

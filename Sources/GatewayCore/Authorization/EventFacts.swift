@@ -15,18 +15,21 @@ package struct EventFacts: Sendable, Equatable {
     /// `data.priority`; missing or unknown is `normal`.
     package var priority: EventPriority
 
-    /// Extracts the facts of `event` on the topic `rule` governs.
+    /// Facts with no routing fields (no scope value, no audience, `normal` priority).
+    package init(topic: String, type: String) {
+        self.topic = topic
+        self.type = type
+        self.scopeValues = [:]
+        self.studentID = nil
+        self.courseID = nil
+        self.audience = []
+        self.priority = .normal
+    }
+
+    /// Extracts the facts of an event built in code (tests, benchmarks) on the topic `rule`
+    /// governs, the way ingest reads them from a delivery body.
     package init(event: CloudEvent, rule: TopicRule) {
-        self.topic = rule.topic
-        self.type = event.type
-        var values: [String: String] = [:]
-        for scope in rule.scope {
-            if let value = event.data[scope.field]?.scalarText { values[scope.field] = value }
-        }
-        self.scopeValues = values
-        self.studentID = event.data["studentId"]?.scalarText
-        self.courseID = event.data["courseId"]?.scalarText
-        self.audience = rule.audienceField.flatMap { event.data[$0]?.textList } ?? []
-        self.priority = event.data["priority"]?.scalarText.flatMap(EventPriority.init(name:)) ?? .normal
+        var data = JSONText.encode(event.data)
+        self = data.withUTF8 { RoutingFields(rule: rule).facts(type: event.type, data: UnsafeRawBufferPointer($0)) }
     }
 }

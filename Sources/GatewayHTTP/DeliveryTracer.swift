@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import HTTPTypes
 import Logging
@@ -73,7 +74,7 @@ struct DeliverySpan {
     fileprivate let span: (any Span)?
     private var replies: [GatewayMetrics.DaprReply: Int] = [:]
     private var recipients = 0
-    private var event: CloudEvent?
+    private var event: EventFrame?
     private var failure: String?
 
     fileprivate init(span: (any Span)?) {
@@ -81,7 +82,7 @@ struct DeliverySpan {
     }
 
     /// The delivery's event was read (for a bulk request: each entry's).
-    mutating func record(_ event: CloudEvent) {
+    mutating func record(_ event: EventFrame) {
         guard span != nil else { return }
         self.event = event
     }
@@ -116,10 +117,11 @@ struct DeliverySpan {
         if count > 1 {
             attributes["messaging.batch.message_count"] = count
         } else if let event {
-            attributes["messaging.message.id"] = event.id
-            attributes["cloudevents.event_id"] = event.id
-            attributes["cloudevents.event_type"] = event.type
-            attributes["cloudevents.event_source"] = event.source
+            attributes["messaging.message.id"] = event.eventID
+            attributes["cloudevents.event_id"] = event.eventID
+            attributes["cloudevents.event_type"] = event.facts.type
+            // The frame keeps the source only inside its envelope: read back for the span alone.
+            if let source = Self.source(in: event) { attributes["cloudevents.event_source"] = source }
         }
         attributes["sse_gateway.recipients"] = recipients
         // One reply for all (the usual case), "mixed" for a bulk request with several, and
@@ -132,5 +134,13 @@ struct DeliverySpan {
         span.attributes = attributes
         if let failure { span.setStatus(SpanStatus(code: .error, message: failure)) }
         span.end()
+    }
+
+    private struct EnvelopeSource: Decodable {
+        var source: String
+    }
+
+    private static func source(in frame: EventFrame) -> String? {
+        try? JSONDecoder().decode(EnvelopeSource.self, from: Data(frame.envelopeBytes.readableBytesView)).source
     }
 }

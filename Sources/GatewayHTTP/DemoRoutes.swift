@@ -84,7 +84,7 @@ struct DemoRoutes: Sendable {
     }
 
     /// Builds a CloudEvent from `{"topic","type","data"}` and publishes it exactly like a
-    /// single Dapr delivery: the envelope goes through the same decoder and size limit.
+    /// single Dapr delivery: the envelope goes through the same ingest step and size limit.
     func publish(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let receivedAt = ContinuousClock.now
         let body: ByteBuffer
@@ -107,35 +107,48 @@ struct DemoRoutes: Sendable {
                 detail: #"expected a JSON object {"topic":"…","type":"…","data":{…}}"#
             )
         }
-        guard let topicIndex = hub.topicIndex(of: sample.topic) else {
-            throw Problem(
-                .notFound,
-                code: "unknown_topic",
-                detail: "the topic '\(sample.topic)' is not carried by this gateway"
+        let ingest = EventIngest(settings: settings)
+        let envelope = JSONText.object([
+            "specversion": JSONText.quoted("1.0"),
+            "id": JSONText.quoted(UUID().uuidString.lowercased()),
+            "source": JSONText.quoted(Self.eventSource),
+            "type": JSONText.quoted(sample.type),
+            "time": JSONText.quoted(Date().formatted(.iso8601)),
+            "datacontenttype": JSONText.quoted("application/json"),
+            "data": JSONText.encode(sample.data ?? .null),
+        ])
+        let result: IngestResult
+        switch ingest.topicIndex(of: sample.topic) {
+        case .failure(let refusal):
+            result = .refused(refusal)
+        case .success(let topicIndex):
+            result = ingest.ingest(
+                ByteBuffer(string: envelope),
+                mode: .structured,
+                contentType: "application/cloudevents+json",
+                topicIndex: topicIndex,
+                receivedAt: receivedAt
             )
         }
-        let envelope: JSONValue = .object([
-            "specversion": "1.0",
-            "id": .string(UUID().uuidString.lowercased()),
-            "source": .string(Self.eventSource),
-            "type": .string(sample.type),
-            "time": .string(Date().formatted(.iso8601)),
-            "datacontenttype": "application/json",
-            "data": sample.data ?? .null,
-        ])
-        let event: CloudEvent
-        do {
-            event = try CloudEvent(
-                decoding: Array(JSONText.encode(envelope).utf8),
-                maximumBytes: settings.maxEventBytes
-            )
-        } catch {
+        let frame: EventFrame
+        switch result {
+        case .event(let event):
+            frame = event.frame
+        case .refused(.poison(let error)):
             throw Problem(.badRequest, code: "invalid_event", detail: error.description)
+        case .refused(.unknownTopic(let topic)):
+            throw Problem(.notFound, code: "unknown_topic", detail: IngestRefusal.unknownTopic(topic).description)
+        case .refused(let refusal):
+            // The bounds of bulk bodies; a single event never meets them.
+            throw Problem(.contentTooLarge, code: "event_too_large", detail: refusal.description)
+        case .bulk, .batch:
+            // A structured CloudEvent body is never read as a batch.
+            throw Problem(.badRequest, code: "invalid_event", detail: "expected one event")
         }
         var logger = context.logger
         logger[metadataKey: "event.topic"] = "\(sample.topic)"
-        logger[metadataKey: "event.id"] = "\(event.id)"
-        switch hub.publish(event, topicIndex: topicIndex, receivedAt: receivedAt) {
+        logger[metadataKey: "event.id"] = "\(frame.eventID)"
+        switch hub.publish(frame) {
         case .accepted(_, let recipients):
             logger.debug("demo event published", metadata: ["event.recipients": "\(recipients)"])
         case .duplicate:
@@ -151,7 +164,7 @@ struct DemoRoutes: Sendable {
             )
         }
         return DaprRoutes.json(
-            JSONText.object(["status": JSONText.quoted("SUCCESS"), "id": JSONText.quoted(event.id)])
+            JSONText.object(["status": JSONText.quoted("SUCCESS"), "id": JSONText.quoted(frame.eventID)])
         )
     }
 }

@@ -33,15 +33,18 @@ package struct Problem: HTTPResponseError {
 
     /// The `application/problem+json` body.
     package var body: ByteBuffer {
-        ByteBuffer(
-            string: JSONText.object([
-                "type": JSONText.quoted("about:blank"),
-                "title": JSONText.quoted(status.reasonPhrase),
-                "status": String(status.code),
-                "code": JSONText.quoted(code),
-                "detail": JSONText.quoted(detail),
-            ])
-        )
+        ByteBuffer(string: json)
+    }
+
+    /// The `application/problem+json` body as text.
+    package var json: String {
+        JSONText.object([
+            "type": JSONText.quoted("about:blank"),
+            "title": JSONText.quoted(status.reasonPhrase),
+            "status": String(status.code),
+            "code": JSONText.quoted(code),
+            "detail": JSONText.quoted(detail),
+        ])
     }
 }
 

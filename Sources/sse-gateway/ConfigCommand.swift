@@ -91,6 +91,8 @@ struct EffectiveSettings {
                 "eventAgeSeconds": seconds(settings.readiness.currentEventAge),
                 "timeoutSeconds": seconds(settings.readiness.timeout),
             ]),
+            "daprBulkMaxMessages": String(settings.bulk.maxMessagesCount),
+            "daprBulkMaxBytes": String(settings.bulk.maxBodyBytes),
             "jwt": JSONText.object([
                 "hs256Secret": redacted(auth.hmacSecret),
                 "publicKeyFiles": JSONText.array(auth.publicKeyFiles),

@@ -127,6 +127,10 @@ enum SettingsLoader {
         )
         settings.readiness.timeout = .seconds(config.double(forKey: "gateway.ready.timeoutSeconds", default: 60))
         settings.resumeHold = .seconds(config.double(forKey: "gateway.resumeHoldSeconds", default: 10))
+        settings.bulk.maxBodyBytes = config.int(
+            forKey: "gateway.dapr.bulkMaxBytes",
+            default: settings.bulk.maxBodyBytes
+        )
         settings.topics = try topicRules(from: config, claims: auth.claims)
         try validate(settings)
         return settings
@@ -254,6 +258,13 @@ enum SettingsLoader {
         guard (0...65535).contains(settings.port) else { throw SettingsError.invalid("gateway.port", "0...65535") }
         guard settings.heartbeatInterval > .zero else { throw SettingsError.invalid("gateway.heartbeatSeconds", "> 0") }
         guard settings.maxEventBytes > 0 else { throw SettingsError.invalid("gateway.maxEventBytes", "> 0") }
+        guard settings.bulk.maxMessagesCount > 0 else {
+            throw SettingsError.invalid("gateway.dapr.bulkMaxMessages", "> 0")
+        }
+        guard settings.bulk.maxBodyBytes >= settings.maxEventBytes else {
+            // A bulk body must at least fit one event.
+            throw SettingsError.invalid("gateway.dapr.bulkMaxBytes", ">= gateway.maxEventBytes")
+        }
         guard settings.subscriberBufferFrames > 0 else {
             throw SettingsError.invalid("gateway.subscriberBuffer", "> 0")
         }

@@ -182,6 +182,10 @@ package struct BulkSubscribeSettings: Sendable {
     package var maxMessagesCount = 100
     /// `maxAwaitDurationMs` (`GATEWAY_DAPR_BULK_MAX_AWAIT_MS`, default 40).
     package var maxAwaitDurationMilliseconds = 40
+    /// Largest bulk body (and CloudEvents batch body); a larger one is refused whole with 413
+    /// (`GATEWAY_DAPR_BULK_MAX_BYTES`, default 32 MiB, so that `maxMessagesCount` events of
+    /// the default `GATEWAY_MAX_EVENT_BYTES` fit: daprd retries a batch it cannot deliver).
+    package var maxBodyBytes = 32 * 1024 * 1024
 
     /// The defaults.
     package init() {}

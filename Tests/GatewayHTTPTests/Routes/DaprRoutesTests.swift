@@ -211,6 +211,144 @@ import Testing
         }
     }
 
+    @Test func aBinaryModeEventAsCloudEventsSDKsSendItIsDelivered() async throws {
+        try await TestGateway.run { gateway in
+            let token = try await gateway.token("s-1", roles: ["student"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            // The Go and JavaScript SDKs' and Knative's default HTTP mode.
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: #"{"studentId":"s-1","score":7}"#,
+                contentType: "application/json",
+                headers: [
+                    ("ce-specversion", "1.0"), ("ce-id", "bin-1"), ("ce-source", "%2Fcourses%2Fc-1"),
+                    ("ce-type", "com.example.progress"), ("ce-time", "2026-12-02T08:00:00Z"),
+                ]
+            )
+            #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            let event = try #require(await stream.nextEvent(timeout: .seconds(10)))
+            let envelope = try #require(jsonObject(event.data))
+            #expect(envelope["id"] as? String == "bin-1")
+            #expect(envelope["source"] as? String == "/courses/c-1")
+            #expect(envelope["type"] as? String == "com.example.progress")
+            #expect((envelope["data"] as? [String: Any])?["score"] as? Int == 7)
+            let incomplete = try await gateway.deliver(
+                topic: "student.progress",
+                body: "{}",
+                contentType: "application/json",
+                headers: [("ce-specversion", "1.0"), ("ce-source", "s"), ("ce-type", "t")]
+            )
+            #expect(incomplete.body == #"{"status":"DROP"}"#)
+            stream.close()
+        }
+    }
+
+    @Test func dataBase64AndStringDataHoldingAnObjectReachOnlyTheirStudent() async throws {
+        try await TestGateway.run { gateway in
+            let token = try await gateway.token("s-1", roles: ["student"])
+            let stream = try await gateway.readyStream(token: token, query: "topics=student.progress")
+            let forOther = Data(#"{"studentId":"s-2"}"#.utf8).base64EncodedString()
+            let forMe = Data(#"{"studentId":"s-1","n":1}"#.utf8).base64EncodedString()
+            for (id, payload) in [("b64-other", forOther), ("b64-me", forMe)] {
+                let reply = try await gateway.deliver(
+                    topic: "student.progress",
+                    body: #"{"specversion":"1.0","id":"\#(id)","source":"s","type":"t","data_base64":"\#(payload)"}"#
+                )
+                #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            }
+            // Leading whitespace in a string `data` (it used to reach admins only).
+            try await gateway.deliver(
+                topic: "student.progress",
+                body:
+                    #"{"specversion":"1.0","id":"str-me","source":"s","type":"t","data":"\n {\"studentId\":\"s-1\",\"n\":2}"}"#
+            )
+            let events = await stream.events(count: 2, timeout: .seconds(10))
+            #expect(events.compactMap { jsonObject($0.data)?["id"] as? String } == ["b64-me", "str-me"])
+            #expect(events.compactMap { (jsonObject($0.data)?["data"] as? [String: Any])?["n"] as? Int } == [1, 2])
+            stream.close()
+        }
+    }
+
+    @Test func aBulkBodyOverMaxMessagesCountIsRefusedWhole() async throws {
+        let settings = TestGateway.settings {
+            $0.bulk.enabled = true
+            $0.bulk.maxMessagesCount = 3
+        }
+        try await TestGateway.run(settings: settings) { gateway in
+            let entries = (0..<4).map { index in
+                #"{"entryId":"\#(index)","event":{"specversion":"1.0","id":"m\#(index)","source":"s","type":"t","data":{}},"contentType":"application/cloudevents+json","metadata":{}}"#
+            }
+            let body =
+                #"{"id":"b","pubsubname":"pubsub","topic":"student.progress","type":"com.dapr.event.sent.bulk","metadata":{},"entries":["#
+                + entries.joined(separator: ",") + "]}"
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: body,
+                contentType: "application/json"
+            )
+            #expect(reply.status == 413)
+            #expect(jsonObject(reply.body)?["code"] as? String == "too_many_entries")
+            #expect(gateway.hub.replayCount(topicIndex: 0) == 0)
+            let three = #"{"entries":["# + entries.prefix(3).joined(separator: ",") + "]}"
+            let accepted = try await gateway.deliver(
+                topic: "student.progress",
+                body: three,
+                contentType: "application/json"
+            )
+            #expect((jsonObject(accepted.body)?["statuses"] as? [[String: String]])?.count == 3)
+            #expect(gateway.hub.replayCount(topicIndex: 0) == 3)
+        }
+    }
+
+    @Test func aBulkBodyOverItsByteBoundIsRefusedWhole() async throws {
+        let settings = TestGateway.settings {
+            $0.bulk.enabled = true
+            $0.maxEventBytes = 2048
+            $0.bulk.maxBodyBytes = 4096
+        }
+        try await TestGateway.run(settings: settings) { gateway in
+            let padding = String(repeating: "x", count: 1500)
+            let entries = (0..<3).map { index in
+                #"{"entryId":"\#(index)","event":{"specversion":"1.0","id":"p\#(index)","source":"s","type":"t","data":{"pad":"\#(padding)"}}}"#
+            }
+            let body = #"{"entries":["# + entries.joined(separator: ",") + "]}"
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: body,
+                contentType: "application/json"
+            )
+            #expect(reply.status == 413)
+            #expect(jsonObject(reply.body)?["code"] as? String == "bulk_too_large")
+            #expect(gateway.hub.replayCount(topicIndex: 0) == 0)
+            // A single event keeps its own bound and is dropped as poison, not refused.
+            let single =
+                #"{"specversion":"1.0","id":"big","source":"s","type":"t","data":{"pad":"\#(padding + padding)"}}"#
+            let dropped = try await gateway.deliver(topic: "student.progress", body: single)
+            #expect(dropped.status == 200)
+            #expect(dropped.body == #"{"status":"DROP"}"#)
+        }
+    }
+
+    @Test func aCloudEventsBatchGetsOneStatus() async throws {
+        try await TestGateway.run { gateway in
+            let batch =
+                #"[{"specversion":"1.0","id":"c1","source":"s","type":"t","data":{}},{"specversion":"1.0","id":"c2","source":"s","type":"t","data":{}}]"#
+            let reply = try await gateway.deliver(
+                topic: "student.progress",
+                body: batch,
+                contentType: "application/cloudevents-batch+json"
+            )
+            #expect(reply.body == #"{"status":"SUCCESS"}"#)
+            #expect(gateway.hub.replayCount(topicIndex: 0) == 2)
+            let poison = try await gateway.deliver(
+                topic: "student.progress",
+                body: #"[{"specversion":"1.0"}]"#,
+                contentType: "application/cloudevents-batch+json"
+            )
+            #expect(poison.body == #"{"status":"DROP"}"#)
+        }
+    }
+
     @Test func deliveriesAreRetriedWhileDraining() async throws {
         try await TestGateway.run { gateway in
             gateway.hub.beginDrain()

@@ -83,6 +83,9 @@ package struct BenchConfiguration: Sendable {
     /// How long to wait after closing every connection before reading the server's RSS
     /// once more (memory returned after the clients left); zero skips it.
     package var afterLeave: Duration = .seconds(8)
+    /// Events per publish request: 1 posts each event on its own; more posts Dapr bulk
+    /// bodies of up to this many entries (the gateway needs `GATEWAY_DAPR_BULK=true`).
+    package var bulkSize = 1
     /// Event loop threads of the client.
     package var threads: Int
     /// An id unique to this run, in CloudEvent ids so a server's de-duplication of

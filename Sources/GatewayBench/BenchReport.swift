@@ -36,6 +36,8 @@ package struct BenchReport: BenchOutput {
     /// Publishing.
     package struct Publish: Sendable, Encodable {
         package var connections = 0
+        /// Events per publish request: 1, or the entries of each Dapr bulk body.
+        package var eventsPerRequest = 1
         /// Answers that were not acknowledgements, by status (0: connection lost).
         package var refused: [String: Int] = [:]
         /// Publish request to answer.
@@ -84,6 +86,7 @@ package struct BenchReport: BenchOutput {
         bench.openFileLimit = limits.soft
         bench.openFileHardLimit = limits.hard
         bench.threads = configuration.threads
+        publish.eventsPerRequest = configuration.bulkSize
     }
 
     /// Folds the final tallies in.

@@ -157,7 +157,8 @@ package struct BenchRunner: Sendable {
             count: configuration.publishConnections,
             loop: publishLoop,
             schedule: schedule,
-            users: chosenUsers
+            users: chosenUsers,
+            bulkSize: configuration.bulkSize
         )
         report.publish.connections = publishers.count
 
@@ -285,13 +286,14 @@ package struct BenchRunner: Sendable {
         count: Int,
         loop: any EventLoop,
         schedule: NIOLoopBound<PublishSchedule>,
-        users: [String]
+        users: [String],
+        bulkSize: Int
     ) async throws -> [NIOLoopBound<PublisherHandler>] {
         var publishers: [NIOLoopBound<PublisherHandler>] = []
         for _ in 0..<max(1, count) {
             let box = try await loop.submit { () -> NIOLoopBound<PublisherHandler> in
                 NIOLoopBound(
-                    PublisherHandler(schedule: schedule.value, request: publish, users: users),
+                    PublisherHandler(schedule: schedule.value, request: publish, users: users, bulkSize: bulkSize),
                     eventLoop: loop
                 )
             }.get()

@@ -79,6 +79,33 @@ package struct PublishRequest: Sendable {
     /// See `host`.
     package var port: Int { target.port }
 
+    /// A Dapr bulk delivery of the events `sequences` sent at `sentAt`, event `i` for
+    /// `users[i]`, shaped exactly as daprd posts one (`application/json`; each entry's
+    /// `event` is the body template rendered for that event).
+    func renderBulk(
+        sequences: Range<Int>,
+        sentAt: UInt64,
+        users: [String],
+        allocator: ByteBufferAllocator
+    ) -> (HTTPRequestHead, ByteBuffer) {
+        var text = #"{"id":""# + runID + "-" + String(sequences.lowerBound) + #"","pubsubname":"pubsub","topic":""#
+        text += topic + #"","type":"com.dapr.event.sent.bulk","metadata":{},"entries":["#
+        for (entry, sequence) in sequences.enumerated() {
+            if entry > 0 { text += "," }
+            let user = users.isEmpty ? "" : users[entry % users.count]
+            text += #"{"entryId":""# + String(entry) + #"","event":"#
+            text += body.render(values(sequence: sequence, sentAt: sentAt, user: user))
+            text += #","contentType":"application/cloudevents+json","metadata":{}}"#
+        }
+        text += "]}"
+        return head(
+            uri: path.render(values(sequence: sequences.lowerBound, sentAt: sentAt, user: users.first ?? "")),
+            contentType: "application/json",
+            body: text,
+            allocator: allocator
+        )
+    }
+
     /// The head and body for event `sequence` sent at `sentAt` (monotonic ns) for `user`.
     func render(
         sequence: Int,
@@ -121,5 +148,21 @@ package struct PublishRequest: Sendable {
             default: nil
             }
         }
+    }
+
+    private func head(
+        uri: String,
+        contentType: String,
+        body text: String,
+        allocator: ByteBufferAllocator
+    ) -> (HTTPRequestHead, ByteBuffer) {
+        var buffer = allocator.buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: target.hostHeader)
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(buffer.readableBytes))
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        return (HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: headers), buffer)
     }
 }

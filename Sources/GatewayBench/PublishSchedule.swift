@@ -73,6 +73,17 @@ final class PublishSchedule {
         return .send(sequence)
     }
 
+    /// Up to `maximum` events due at `now`, for one request that carries several (a Dapr
+    /// bulk delivery): `.send` with the first, and `count` set to how many follow it.
+    func nextBatch(now: UInt64, maximum: Int, count: inout Int) -> Step {
+        count = 0
+        let first = next(now: now)
+        guard case .send = first else { return first }
+        count = 1
+        while count < maximum, case .send = next(now: now) { count += 1 }
+        return first
+    }
+
     /// Records the answer for `sequence`; `status` 0 means the connection was lost.
     func answered(_ sequence: Int, status: Int, acknowledged: Bool, latency: UInt64) {
         inFlight -= 1

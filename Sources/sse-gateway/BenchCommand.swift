@@ -15,6 +15,8 @@ struct BenchCommand: AsyncParsableCommand {
               sse-gateway bench --secret "$S" --connections 10000 --phase 10@30 --phase max@5
               sse-gateway bench --secret "$S" --connections 10000 --routing per-user --phase max@10 \\
                 --url 'http://127.0.0.1:3000/events/stream?topics=student.progress'
+              sse-gateway bench --secret "$S" --connections 10000 --routing per-user --phase max@10 --bulk 100 \\
+                --url 'http://127.0.0.1:3000/events/stream?topics=student.progress'   (GATEWAY_DAPR_BULK=true)
               sse-gateway bench --no-auth --url 'http://127.0.0.1:8080/sub/student.progress.{user}' \\
                 --routing per-user --publish-url 'http://127.0.0.1:8080/pub/student.progress.{user}' \\
                 --publish-body '{"seq":{seq},"t":{t},"studentId":"{user}"}' --content-type application/json
@@ -82,6 +84,12 @@ struct BenchCommand: AsyncParsableCommand {
         help: "Keep-alive publishing connections (one request in flight each)."
     )
     var publishConnections = 8
+
+    @Option(
+        help:
+            "Events per publish request: more than 1 posts Dapr bulk bodies (the gateway needs GATEWAY_DAPR_BULK=true)."
+    )
+    var bulk = 1
 
     @Option(help: "Publishing phase RATE@SECONDS, RATE in events/s or max (repeatable, in order).")
     var phase: [String] = []
@@ -171,10 +179,10 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--routing is broadcast or per-user, not '\(routing)'")
         }
         guard (1...200_000).contains(connections), (1...4096).contains(connectConcurrency),
-            (1...256).contains(publishConnections), (1...64).contains(threads), events > 0
+            (1...256).contains(publishConnections), (1...64).contains(threads), events > 0, (1...10_000).contains(bulk)
         else {
             throw ValidationError(
-                "--connections 1...200000, --connect-concurrency 1...4096, --publish-connections 1...256, --threads 1...64"
+                "--connections 1...200000, --connect-concurrency 1...4096, --publish-connections 1...256, --threads 1...64, --bulk 1...10000"
             )
         }
         var phases = try phase.map { try PublishPhase(parsing: $0, maximumEvents: events) }
@@ -221,6 +229,7 @@ struct BenchCommand: AsyncParsableCommand {
             runID: "\(ProcessInfo.processInfo.processIdentifier)-\(UInt64(Date().timeIntervalSince1970 * 1000))"
         )
         configuration.readyOnHead = readyOnHeaders
+        configuration.bulkSize = bulk
         guard (0...600).contains(afterLeave) else { throw ValidationError("--after-leave 0...600 s") }
         configuration.afterLeave = .milliseconds(Int64(afterLeave * 1000))
         if let stormURL {

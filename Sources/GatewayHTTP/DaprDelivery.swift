@@ -85,7 +85,9 @@ struct DaprDelivery: Sendable {
             var outcomes: [(entryID: String, outcome: EventOutcome)] = []
             outcomes.reserveCapacity(entries.count)
             for entry in entries {
-                outcomes.append((entry.entryID, outcome(of: entry, topicIndex: topicIndex, span: &span, logger: logger)))
+                outcomes.append(
+                    (entry.entryID, outcome(of: entry, topicIndex: topicIndex, span: &span, logger: logger))
+                )
             }
             return .bulk(outcomes)
         case .batch(let entries):

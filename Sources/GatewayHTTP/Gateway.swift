@@ -65,7 +65,7 @@ package struct Gateway: Sendable {
         // goes before any route: a route's middleware chain is fixed when it is registered.
         let cors = CORSPolicy(allowedOrigins: settings.corsOrigins)
         router.add(middleware: CORSMiddleware(policy: cors))
-                DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer, readiness: readiness).register(
+        DaprRoutes(settings: settings, hub: hub, metrics: metrics, tracer: tracer, readiness: readiness).register(
             on: router
         )
         let streams = StreamRoutes(

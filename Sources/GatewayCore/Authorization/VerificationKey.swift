@@ -71,13 +71,17 @@ package struct VerificationKey: Sendable {
     /// without `verify`), private keys, symmetric keys and unsupported types are skipped
     /// and listed in `skipped`, so one odd key never costs the others.
     package static func jwks(_ json: [UInt8]) async throws(KeyLoadingError) -> JWKSKeys {
-        guard let document = try? JSONValue(parsing: json), case .array(let entries)? = document["keys"] else {
+        // Fetched at most once per refresh interval and bounded to 1 MiB: Foundation's
+        // decoder is fine here (the event path has its own scanner).
+        guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(json)),
+            case .array(let entries)? = document["keys"]
+        else {
             throw .unreadableJWKS
         }
         var loaded = JWKSKeys()
         for entry in entries.prefix(maximumJWKSKeys) {
             let keyID = entry["kid"]?.scalarText
-            do {
+            do throws(SkipReason) {
                 loaded.keys += try await jwk(entry, keyID: keyID)
             } catch {
                 loaded.skipped.append(SkippedKey(keyID: keyID, reason: error))

@@ -44,7 +44,7 @@ extension JSONValue: Codable {
         // A Decoder cannot tell a value's kind, so kinds are tried in turn and each miss
         // throws (and builds) a DecodingError: strings, the commonest value in tokens and
         // events, go first. Bool stays before the numbers so `true` is not read as 1.
-        // The gateway's own hot path parses with `JSONValue(parsing:)` instead.
+        // The event path does not use this: it reads events with JSONScanner.
         if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(String.self) {

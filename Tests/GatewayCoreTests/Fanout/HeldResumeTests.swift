@@ -180,7 +180,7 @@ import Testing
         let token = ResumeToken(positions: [0: "p2"])
         let result = try await hub.withSubscription(scope: scope, resumeFrom: .token(token)) { subscription in
             // A short poll (wait 0) still waits while its position is ahead of the log.
-            async let answer = subscription.collect(wait: .zero)
+            async let answer = subscription.collect(byteLimit: 1 << 20, wait: .zero)
             for index in 1...4 { _ = hub.publish(Fixtures.progress("p\(index)", student: "s-1"), topicIndex: 0) }
             return await answer
         }
@@ -198,7 +198,7 @@ import Testing
             subscription in
             // What the one ticker does once a second, here before the poll looks.
             hub.expire(now: 0, monotonicNow: .now + .seconds(1))
-            return await subscription.collect(wait: .zero)
+            return await subscription.collect(byteLimit: 1 << 20, wait: .zero)
         }
         #expect(result.frames.isEmpty)
         #expect(result.historyGap)

@@ -151,9 +151,11 @@ import Testing
 
     @Test func aStreamEndsWithTokenExpiredAtTheTokensExpiry() async throws {
         try await TestGateway.run(settings: TestGateway.settings { $0.authentication.leeway = .zero }) { gateway in
-            let token = try await gateway.token("s-1", roles: ["student"], lifetime: .seconds(2))
+            // Long enough to open under ThreadSanitizer with every suite running beside it
+            // (`exp` is whole seconds, so the token may live up to a second less).
+            let token = try await gateway.token("s-1", roles: ["student"], lifetime: .seconds(5))
             let stream = try await gateway.readyStream(token: token)
-            let event = try #require(await stream.nextEvent(timeout: .seconds(5)))
+            let event = try #require(await stream.nextEvent(timeout: .seconds(10)))
             #expect(event.event == "error")
             #expect(jsonObject(event.data)?["code"] as? String == "token_expired")
             #expect(await stream.waitUntilClosed())

@@ -56,13 +56,20 @@ import Testing
 
     @Test func aByteOrderMarkStartingAStringIsKeptThoughFoundationDropsIt() throws {
         // U+FEFF inside a string is a character like any other; Foundation drops it when it
-        // starts a string value.
+        // starts a string value, or a run of plain characters after an escape sequence
+        // (each run goes through String(bytes:encoding:), which strips a leading BOM).
         let text: [UInt8] = Array(#"{"studentId":""#.utf8) + [0xEF, 0xBB, 0xBF] + Array(#"s-1"}"#.utf8)
         let rule = TopicRule.learningPlatformDefaults()[0]
         let facts = text.withUnsafeBytes { RoutingFields(rule: rule).facts(type: "t", data: $0) }
         #expect(facts.studentID == "\u{FEFF}s-1")
         let parsed = try #require(foundation(text) as? [String: Any])
         #expect(parsed["studentId"] as? String == "s-1")
+
+        let afterEscape: [UInt8] = Array(#"{"studentId":"s\/"#.utf8) + [0xEF, 0xBB, 0xBF] + Array(#"1"}"#.utf8)
+        let escapedFacts = afterEscape.withUnsafeBytes { RoutingFields(rule: rule).facts(type: "t", data: $0) }
+        #expect(escapedFacts.studentID == "s/\u{FEFF}1")
+        let escapedParsed = try #require(foundation(afterEscape) as? [String: Any])
+        #expect(escapedParsed["studentId"] as? String == "s/1")
     }
 
     @Test func longDecimalRoutingKeysAreReadCorrectlyRounded() throws {

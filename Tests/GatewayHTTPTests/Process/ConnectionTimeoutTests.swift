@@ -45,7 +45,14 @@ import Testing
             sent += 1
         }
         #expect(sent < head.count, "the server ended the connection before the head was complete")
-        #expect(drip.received.hasPrefix("HTTP/1.1 408"), "a slow head is told 408: \(drip.received.prefix(80))")
+        // The 408 is asserted on the handler itself (RequestTimeoutHandlerTests). Here it may
+        // be lost: a byte the client drips just as the server closes is unread input there,
+        // so the kernel answers it with a reset, which discards the 408 this side has not
+        // read yet. What does arrive must be the 408.
+        #expect(
+            drip.received.isEmpty || drip.received.hasPrefix("HTTP/1.1 408"),
+            "a slow head is told 408: \(drip.received.prefix(80))"
+        )
 
         // A body that stops halfway.
         let body = try await RawConnection.open(port: gateway.port)
